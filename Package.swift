@@ -1,0 +1,73 @@
+// swift-tools-version:6.0
+// cmfseg: brain-tumour segmentation (CMFT + CMFF) and BraTS evaluation, as a C-ABI library.
+//
+// Table of contents
+//   Public products
+//     libcmfseg.so      the C ABI (`include/cmfseg.h`), implemented by CMFSegC
+//     cmfseg-cli        the command-line tool (installed as `cmfseg` by CMake; SwiftPM
+//                       forbids an executable product with the library's name)
+//   Implementation
+//     CMFSeg            the Swift core: volumes, NIfTI, tensors, models, inference, evaluation
+//     CCMFKernels       C + OpenMP voxel kernels (LLVM libomp)
+//     CNifti            nifticlib (Debian libnifti2-dev), a system library
+//     CMFSegABI         the public header as a Clang module, so the exports are type-checked
+//   Tests: one target per module, fixtures in Tests/Fixtures.
+import PackageDescription
+
+// The Swift toolchain's clang does not search LLVM 14's resource dir, where Debian's libomp-dev puts omp.h.
+let ompInclude = "/usr/lib/llvm-14/lib/clang/14.0.6/include"
+let ompLib = "/usr/lib/llvm-14/lib"
+let openMPLinker: [LinkerSetting] = [
+    .unsafeFlags(["-L\(ompLib)", "-Xlinker", "-rpath", "-Xlinker", ompLib]),
+    .linkedLibrary("omp"),
+]
+
+let package = Package(
+    name: "cmfseg",
+    products: [
+        .library(name: "cmfseg", type: .dynamic, targets: ["CMFSegC"]),
+        .executable(name: "cmfseg-cli", targets: ["CMFSegCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // Public API
+        .target(
+            name: "CMFSegC",
+            dependencies: ["CMFSeg", "CMFSegABI"],
+            linkerSettings: openMPLinker
+        ),
+        .executableTarget(
+            name: "CMFSegCLI",
+            dependencies: ["CMFSeg", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            linkerSettings: openMPLinker
+        ),
+
+        // Implementation
+        .target(
+            name: "CMFSeg",
+            dependencies: ["CCMFKernels", "CNifti"],
+            exclude: ["Resources"],
+            swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/nifti"])],
+            linkerSettings: openMPLinker
+        ),
+        .target(
+            name: "CCMFKernels",
+            cSettings: [
+                .unsafeFlags(["-fopenmp", "-I\(ompInclude)", "-O3"]),
+            ],
+            linkerSettings: openMPLinker
+        ),
+        .systemLibrary(name: "CNifti", path: "Sources/CNifti"),
+        .systemLibrary(name: "CMFSegABI", path: "Sources/CMFSegABI"),
+
+        // Tests
+        .target(name: "TestSupport", dependencies: ["CMFSeg"], path: "Tests/Support"),
+        .testTarget(name: "CMFSegTests", dependencies: ["CMFSeg", "TestSupport"],
+                    swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/nifti"])]),
+        .testTarget(name: "CCMFKernelsTests", dependencies: ["CCMFKernels", "TestSupport"]),
+        .testTarget(name: "CMFSegCTests", dependencies: ["CMFSegC", "CMFSegABI", "TestSupport"]),
+        .testTarget(name: "CMFSegCLITests", dependencies: ["TestSupport"]),
+    ]
+)

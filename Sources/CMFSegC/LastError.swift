@@ -1,0 +1,72 @@
+import CMFSeg
+import CMFSegABI
+import Foundation
+
+/// The thread-local last-error message behind `cmf_last_error_message`, and the one place
+/// that turns Swift errors into `cmf_status` codes.
+enum LastError {
+    private static let key: pthread_key_t = {
+        var key = pthread_key_t()
+        // The destructor frees the message buffer when its thread exits.
+        pthread_key_create(&key) { free($0) }
+        return key
+    }()
+
+    nonisolated(unsafe) static let empty: UnsafePointer<CChar> = UnsafePointer(strdup("")!)
+
+    /// The calling thread's message ("" when none).
+    static var current: UnsafePointer<CChar> {
+        guard let p = pthread_getspecific(key) else { return empty }
+        return UnsafePointer(p.assumingMemoryBound(to: CChar.self))
+    }
+
+    static func set(_ message: String) {
+        let old = pthread_getspecific(key)
+        pthread_setspecific(key, strdup(message))
+        free(old)
+    }
+
+    /// Records `error` as the thread's message and returns its status code.
+    static func record(_ error: Error) -> cmf_status {
+        guard let e = error as? CMFError else {
+            set("internal error: \(error)")
+            return CMF_ERR_INTERNAL
+        }
+        set(e.message)
+        switch e {
+        case .invalidArgument: return CMF_ERR_INVALID_ARGUMENT
+        case .io: return CMF_ERR_IO
+        case .format: return CMF_ERR_FORMAT
+        case .shape: return CMF_ERR_SHAPE
+        case .outOfMemory: return CMF_ERR_OUT_OF_MEMORY
+        case .aborted: return CMF_ERR_ABORTED
+        case .unsupported: return CMF_ERR_UNSUPPORTED
+        case .internal: return CMF_ERR_INTERNAL
+        }
+    }
+}
+
+/// Runs the body of an exported function: every Swift error becomes a status code and a
+/// thread-local message, so no error crosses the C boundary.
+func guarded(_ body: () throws -> Void) -> cmf_status {
+    do {
+        try body()
+        return CMF_OK
+    } catch {
+        return LastError.record(error)
+    }
+}
+
+/// Unwraps a pointer argument or throws the uniform "NULL argument" error.
+func required<T>(_ pointer: T?, _ name: String, in function: String) throws -> T {
+    guard let pointer else { throw CMFError.invalidArgument("\(function): \(name) is NULL") }
+    return pointer
+}
+
+/// Reads a C path argument.
+func path(_ pointer: UnsafePointer<CChar>?, _ name: String, in function: String) throws -> String {
+    let p = try required(pointer, name, in: function)
+    let s = String(cString: p)
+    guard !s.isEmpty else { throw CMFError.invalidArgument("\(function): \(name) is empty") }
+    return s
+}
