@@ -1,0 +1,33 @@
+/// How the pipeline slides a fixed-size network window over a case.
+public struct SlidingWindowOptions: Equatable, Sendable {
+    /// Window size along x, y, z (W, H, D); each a positive multiple of the predictor's
+    /// `sizeMultiple`. Default 128³, the authors' training patch.
+    public var patch: Shape3 = Shape3(128, 128, 128)
+    /// Fraction of a window shared with its neighbour, in 0 ..< 1 (default 0.5, nnU-Net).
+    public var overlap: Double = 0.5
+    /// Mirroring test-time augmentation: average the 8 flip combinations of the 3 axes.
+    public var mirroring: Bool = false
+    /// σ of the Gaussian importance map as a fraction of the patch size (nnU-Net: 1/8).
+    public var sigmaScale: Double = 1.0 / 8
+
+    /// The largest patch side accepted (a 512³ float window of 4 channels is already 2 GiB).
+    public static let maximumPatchSide = 512
+
+    public init() {}
+
+    /// - Throws: `CMFError.invalidArgument` naming the bad field.
+    public func validate(sizeMultiple: Int) throws {
+        let m = max(sizeMultiple, 1)
+        for (axis, n) in [("x", patch.nx), ("y", patch.ny), ("z", patch.nz)] {
+            guard n >= 1, n <= Self.maximumPatchSide, n % m == 0 else {
+                throw CMFError.invalidArgument("patch size \(patch) is invalid along \(axis): each side must be a multiple of \(m) in 1...\(Self.maximumPatchSide)")
+            }
+        }
+        guard overlap.isFinite, overlap >= 0, overlap < 1 else {
+            throw CMFError.invalidArgument("overlap must be in [0, 1) (got \(overlap))")
+        }
+        guard sigmaScale.isFinite, sigmaScale > 0 else {
+            throw CMFError.invalidArgument("Gaussian sigma scale must be positive (got \(sigmaScale))")
+        }
+    }
+}
