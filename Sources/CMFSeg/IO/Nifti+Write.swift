@@ -50,7 +50,7 @@ extension Nifti {
     }
 
     /// Header bytes then data, gzip-compressed when asked (libdeflate).
-    private static func encode(_ head: [UInt8], _ data: UnsafeRawBufferPointer, gzip: Bool, path: String) throws -> AtomicFile.Content {
+    static func encode(_ head: [UInt8], _ data: UnsafeRawBufferPointer, gzip: Bool, path: String) throws -> AtomicFile.Content {
         if !gzip { return .parts(head, data) }
         var plain = [UInt8](unsafeUninitializedCapacity: head.count + data.count) { buf, n in
             head.withUnsafeBytes { h in

@@ -8,13 +8,12 @@ extension CaseInput {
     ///   `CMFError.shape` (grids differ), each naming the modality and its source.
     public mutating func validate(nonFinite policy: PreprocessOptions.NonFinitePolicy) throws {
         let present = available
-        guard let first = present.first, let reference = volumes[first] else {
+        guard !present.isEmpty else {
             throw CMFError.invalidArgument("no input volume given: need at least one modality pair (t1 + t1ce or t2 + flair)")
         }
-        for m in present.dropFirst() {
-            guard let v = volumes[m] else { continue }
-            try Self.requireSameGrid(reference, name(first), v, name(m))
-        }
+        try Nifti.requireSameGrid(present.compactMap { m in
+            volumes[m].map { (name: name(m), shape: $0.shape, geometry: $0.geometry) }
+        })
         for m in present {
             guard var v = volumes[m] else { continue }
             let bad = v.voxels.reduce(0) { $0 + ($1.isFinite ? 0 : 1) }
@@ -26,17 +25,6 @@ extension CaseInput {
                 for i in v.voxels.indices where !v.voxels[i].isFinite { v.voxels[i] = 0 }
                 volumes[m] = v
             }
-        }
-    }
-
-    /// Two volumes share a grid when their dims are equal and their geometries match.
-    /// - Throws: `CMFError.shape` naming both.
-    static func requireSameGrid(_ a: ImageVolume, _ aName: String, _ b: ImageVolume, _ bName: String) throws {
-        guard a.shape == b.shape else {
-            throw CMFError.shape("\(bName) is \(b.shape) but \(aName) is \(a.shape); all modalities must share one voxel grid (co-register them first)")
-        }
-        guard a.geometry.matches(b.geometry) else {
-            throw CMFError.shape("\(bName) and \(aName) have the same dims but different spacing or affine; all modalities must share one voxel grid (co-register them first)")
         }
     }
 }

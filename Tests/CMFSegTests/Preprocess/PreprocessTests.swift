@@ -69,7 +69,7 @@ final class PreprocessTests: XCTestCase {
         input.sources[.t2] = "case_t2.nii.gz"
         XCTAssertThrowsError(try Preprocessor.run(input, modalities: Modality.allCases)) { error in
             guard case CMFError.shape(let m) = error else { return XCTFail("\(error)") }
-            XCTAssertTrue(m.contains("case_t2.nii.gz") && m.contains("one voxel grid"), m)
+            XCTAssertTrue(m.contains("case_t2.nii.gz") && m.contains("not on the same grid: dims differ"), m)
         }
         input = good
         var flair = try XCTUnwrap(input.volumes[.flair])
@@ -77,7 +77,7 @@ final class PreprocessTests: XCTestCase {
         input.volumes[.flair] = flair
         XCTAssertThrowsError(try Preprocessor.run(input, modalities: Modality.allCases)) { error in
             guard case CMFError.shape(let m) = error else { return XCTFail("\(error)") }
-            XCTAssertTrue(m.contains("different spacing or affine"), m)
+            XCTAssertTrue(m.contains("not on the same grid: spacing"), m)
         }
     }
 
