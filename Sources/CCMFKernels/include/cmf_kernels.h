@@ -17,4 +17,7 @@
 /* Number of threads OpenMP would use for `threads` (<= 0: the default). */
 int cmfk_thread_count(int threads);
 
+/* Network layers (convolution, normalisation, pooling, ...). */
+#include "cmf_nn.h"
+
 #endif
