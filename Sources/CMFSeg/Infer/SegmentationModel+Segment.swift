@@ -1,0 +1,63 @@
+import Foundation
+
+extension SegmentationOptions {
+    /// The defaults for a model: its patch, class values and normalisation (metadata, or the
+    /// authors' defaults the model reports), everything else as ``init()``.
+    /// - Throws: `CMFError.unsupported` for a normalisation this library does not implement,
+    ///   `.format` for class values outside 0...255.
+    public init(for model: SegmentationModel) throws {
+        self.init()
+        guard model.patch.count == 3 else { throw CMFError.format("model patch \(model.patch) is not D,H,W") }
+        window.patch = Shape3(model.patch[2], model.patch[1], model.patch[0])
+        guard model.classValues.allSatisfy({ (0...255).contains($0) }) else {
+            throw CMFError.format("model class values \(model.classValues) must be in 0...255")
+        }
+        classValues = model.classValues.map { UInt8($0) }
+        guard let n = PreprocessOptions.Normalization(rawValue: model.normalization) else {
+            let known = PreprocessOptions.Normalization.allCases.map(\.rawValue).joined(separator: ", ")
+            throw CMFError.unsupported("the model was trained with normalization \"\(model.normalization)\", which this library does not implement (known: \(known))")
+        }
+        preprocess.normalization = n
+    }
+}
+
+extension SegmentationModel {
+    /// Segments a case with the part of the network its modalities allow: the CMFF fusion
+    /// with all four, else the single branch of the pair that is present
+    /// (``route(available:)``). The result's `summary` and `route` say which.
+    ///
+    /// Thread safety: a model is immutable; concurrent calls on one model are safe.
+    /// - Parameters:
+    ///   - options: usually ``SegmentationOptions/init(for:)`` with changes; `threads > 0`
+    ///     overrides the model's forward-pass thread count for this call.
+    /// - Throws: `CMFError` of the pipeline (``Segmenter/segment(_:predictor:options:control:)``),
+    ///   `.invalidArgument` when neither pair is complete.
+    public func segment(_ input: CaseInput, options: SegmentationOptions, control: InferenceControl = InferenceControl()) throws -> SegmentationResult {
+        for (a, b) in [(Modality.t1, Modality.t1ce), (.t1ce, .t1), (.t2, .flair), (.flair, .t2)]
+        where input.volumes[a] != nil && input.volumes[b] == nil {
+            throw CMFError.invalidArgument("\(input.name(a)) is given without \(b.rawValue): give both images of a pair (t1 + t1ce, t2 + flair) or neither")
+        }
+        var model = self
+        if options.threads > 0 { model.context.threads = options.threads }
+        let predictor = try model.predictor(available: Set(input.available))
+        var result = try Segmenter.segment(input, predictor: predictor, options: options, control: control)
+        result.route = predictor.route.rawValue
+        result.summary = String("cmfseg \(CMFSegVersion.string): \(describe(predictor.route))".prefix(79))
+        return result
+    }
+
+    /// Reads the given NIfTI files, segments them and writes the label map (and the
+    /// probabilities when `probabilitiesPath` is set) atomically. Outputs are checked before
+    /// the computation starts; on any failure nothing is written.
+    /// - Throws: as ``segment(_:options:control:)``, plus reading and writing errors.
+    public func segmentFiles(_ paths: [Modality: String], output: String, probabilitiesPath: String? = nil,
+                             options: SegmentationOptions, control: InferenceControl = InferenceControl()) throws -> SegmentationResult {
+        try Segmenter.checkOutputs([output] + (probabilitiesPath.map { [$0] } ?? []), inputs: Array(paths.values))
+        let input = try Segmenter.readCase(paths)
+        var options = options
+        if probabilitiesPath != nil { options.keepProbabilities = true }
+        let result = try segment(input, options: options, control: control)
+        try Segmenter.write(result, labelsTo: output, probabilitiesTo: probabilitiesPath)
+        return result
+    }
+}

@@ -1,0 +1,17 @@
+extension SegmentationModel {
+    /// Where the default model lives among the bundled resources (``BundledResources``).
+    public static let defaultModelResource = "models/cmfseg-default.safetensors"
+
+    /// Loads the model shipped with the library.
+    /// - Throws: `CMFError.unsupported` when this build has none (the training issue
+    ///   produces it); errors of ``init(weightPaths:context:)`` for a damaged file.
+    public static func loadDefault(context: ForwardContext = ForwardContext()) throws -> SegmentationModel {
+        let url: String
+        do {
+            url = try BundledResources.file(defaultModelResource).path
+        } catch {
+            throw CMFError.unsupported("no default model is bundled with this build yet (it comes with the training issue); pass --weights")
+        }
+        return try SegmentationModel(weightPaths: [url], context: context)
+    }
+}

@@ -1,0 +1,114 @@
+import ArgumentParser
+import CMFSeg
+import Foundation
+
+/// `cmfseg segment`: one case, from the four (or two) MRI volumes to a BraTS label map.
+struct SegmentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "segment",
+        abstract: "Segment a brain tumour: T1, T1ce, T2, FLAIR NIfTI images in, a BraTS label map out.",
+        discussion: """
+        The images must share one voxel grid (co-registered, skull-stripped, as BraTS
+        provides them). Either modality pair may be omitted (--t1 + --t1ce, or --t2 + --flair):
+        the CMFF model then segments with the other pair's branch alone and says so (on
+        stdout and in the output's NIfTI description).
+        Pipeline: crop to the brain box, per-modality z-score (2–98 percentile clipped
+        statistics), sliding windows (Gaussian weighted, --overlap), optional mirroring
+        test-time augmentation (--tta, 8× slower), argmax, BraTS post-processing (brain mask,
+        small-component removal, small-core and small-ET relabelling; --no-postprocess turns
+        it off), labels written as uint8 with the input's geometry (0, 1 NCR, 2 ED, 4 ET by
+        default, or the model's class_values).
+        Without --weights the default model bundled with the library is used.
+        """
+    )
+
+    @Option(name: .long, help: "T1 image.") var t1: String?
+    @Option(name: .long, help: "T1 contrast-enhanced image.") var t1ce: String?
+    @Option(name: .long, help: "T2 image.") var t2: String?
+    @Option(name: .long, help: "FLAIR image.") var flair: String?
+    @Option(name: .long, help: "Output label map (.nii or .nii.gz), written atomically.") var out: String
+    @Option(name: .long, parsing: .upToNextOption, help: "Weight files (safetensors), loaded together. Default: the bundled model.")
+    var weights: [String] = []
+    @Option(name: .long, help: "Worker threads (0: OpenMP's default).") var threads: Int = 0
+    @Option(name: .long, help: "Overlap of neighbouring windows, in [0, 1).") var overlap: Double = 0.5
+    @Option(name: .long, parsing: .upToNextOption, help: "Window size D H W (default: the model's patch, 128 128 128).")
+    var patch: [Int] = []
+    @Flag(name: .long, help: "Mirroring test-time augmentation (8 flips per window).") var tta = false
+    @Flag(name: .customLong("no-postprocess"), help: "Write the raw argmax, without BraTS post-processing.") var noPostprocess = false
+    @Option(name: .customLong("min-et-voxels"), help: "Relabel enhancing tumour when it has fewer voxels than this (0: never).")
+    var minETVoxels: Int = PostProcessOptions().minEnhancingVoxels
+    @Option(name: .customLong("small-et-to"), help: "What small enhancing tumour becomes: ed (authors) or ncr (nnU-Net).")
+    var smallETTo: String = "ed"
+    @Option(name: .customLong("min-component-fraction"), help: "Drop tumour components smaller than this fraction of the largest (0: keep all).")
+    var minComponentFraction: Double = PostProcessOptions().componentFraction
+    @Flag(name: .customLong("nonfinite-to-zero"), help: "Treat NaN/Inf voxels as background instead of failing.") var nonfiniteToZero = false
+    @Option(name: .long, help: "Also write class probabilities as a 4-D float32 NIfTI (one volume per network class).")
+    var probabilities: String?
+    @Option(name: .long, help: "Convolution engine: onednn (fast) or naive (reference).") var engine: String = "onednn"
+    @Flag(name: .long, help: "No progress line.") var quiet = false
+
+    func validate() throws {
+        guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
+        guard overlap.isFinite, overlap >= 0, overlap < 1 else { throw ValidationError("--overlap must be in [0, 1)") }
+        guard patch.isEmpty || (patch.count == 3 && patch.allSatisfy { $0 > 0 }) else {
+            throw ValidationError("--patch needs three positive sizes D H W")
+        }
+        guard ["ed", "ncr"].contains(smallETTo) else { throw ValidationError("--small-et-to must be ed or ncr") }
+        guard minETVoxels >= 0 else { throw ValidationError("--min-et-voxels must be >= 0") }
+        guard ["onednn", "naive"].contains(engine) else { throw ValidationError("--engine must be onednn or naive") }
+    }
+
+    func run() throws {
+        do {
+            try execute()
+        } catch let e as CMFError {
+            if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+            FileHandle.standardError.write(Data("cmfseg: error: \(e.message)\n".utf8))
+            throw ExitCode(1)
+        }
+    }
+
+    func execute() throws {
+        var paths: [Modality: String] = [:]
+        for (m, p) in [(Modality.t1, t1), (.t1ce, t1ce), (.t2, t2), (.flair, flair)] { if let p { paths[m] = p } }
+        let context = ForwardContext(engine: engine == "naive" ? NaiveConvolutionEngine() : OneDNNConvolutionEngine(),
+                                     threads: threads)
+        let start = Date()
+        let model = weights.isEmpty ? try SegmentationModel.loadDefault(context: context)
+                                    : try SegmentationModel(weightPaths: weights, context: context)
+        for note in model.notes { FileHandle.standardError.write(Data("cmfseg: note: \(note)\n".utf8)) }
+        var options = try SegmentationOptions(for: model)
+        if !patch.isEmpty { options.window.patch = Shape3(patch[2], patch[1], patch[0]) }
+        options.window.overlap = overlap
+        options.window.mirroring = tta
+        options.threads = threads
+        options.preprocess.nonFinite = nonfiniteToZero ? .replaceWithZero : .error
+        if noPostprocess {
+            options.postProcess = nil
+        } else {
+            options.postProcess?.minEnhancingVoxels = minETVoxels
+            options.postProcess?.smallEnhancingBecomes = smallETTo == "ncr" ? .necrosis : .edema
+            options.postProcess?.componentFraction = minComponentFraction
+        }
+        var lastShown = -1
+        let progress: ((Double) -> Bool)? = quiet ? nil : { f in
+            let pct = Int((f * 100).rounded(.down))
+            if pct != lastShown {
+                lastShown = pct
+                let elapsed = Date().timeIntervalSince(start)
+                FileHandle.standardError.write(Data(String(format: "\rcmfseg: segmenting %3d%% (%.0f s)", pct, elapsed).utf8))
+            }
+            return true
+        }
+        let result = try model.segmentFiles(paths, output: out, probabilitiesPath: probabilities, options: options,
+                                            control: InferenceControl(progress: progress))
+        if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+        let seconds = Date().timeIntervalSince(start)
+        if !result.modalitiesMissing.isEmpty {
+            FileHandle.standardError.write(Data("cmfseg: note: \(result.modalitiesMissing.map(\.rawValue).joined(separator: ", ")) not given: segmented with \(result.modalitiesUsed.map(\.rawValue).joined(separator: "+")) only\n".utf8))
+        }
+        print("\(out): \(result.summary)")
+        if let probabilities { print("\(probabilities): class probabilities, \(result.probabilities?.count ?? 0) volumes") }
+        print(String(format: "time: %.1f s", seconds))
+    }
+}
