@@ -110,6 +110,12 @@ enum FileBytes {
 
     struct ShortStream: Error { var found: Int; var corrupt: Bool }
 
+    /// zlib alone, for comparison in the benchmark.
+    static func streamInflateForBenchmark(_ compressed: [UInt8], into out: inout [UInt8], expected: Int) -> Bool {
+        if case .success = streamInflate(compressed, from: 0, into: &out, at: 0, expected: expected) { return true }
+        return false
+    }
+
     /// zlib's streaming inflate from member offset `inPos`, stopping at `expected` bytes.
     private static func streamInflate(_ compressed: [UInt8], from inPos: Int, into out: inout [UInt8],
                                       at outStart: Int, expected: Int) -> Result<[UInt8], ShortStream> {

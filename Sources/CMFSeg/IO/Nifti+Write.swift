@@ -129,14 +129,20 @@ extension Nifti {
             let s = g.sform.map(Float.init)
             hdr.srow_x = (s[0], s[1], s[2], s[3]); hdr.srow_y = (s[4], s[5], s[6], s[7]); hdr.srow_z = (s[8], s[9], s[10], s[11])
         }
+        // nifticlib writes the quaternion only with a qform code; keep it as given anyway.
+        hdr.quatern_b = Float(q.b); hdr.quatern_c = Float(q.c); hdr.quatern_d = Float(q.d)
+        hdr.qoffset_x = Float(q.offset.x); hdr.qoffset_y = Float(q.offset.y); hdr.qoffset_z = Float(q.offset.z)
         hdr.pixdim.0 = Float(q.qfac)
         return withUnsafeBytes(of: &hdr) { Array($0) }
     }
 
     /// The quaternion parameters to write: the ones read, while they still give the
-    /// geometry's qform; else nifticlib's decomposition of the qform matrix.
+    /// geometry's qform (or there is no qform code); else nifticlib's decomposition of the
+    /// qform matrix.
     static func qformParameters(_ g: Geometry) -> QformParameters {
         if let p = g.qformParameters {
+            // Without a qform code the matrix is plain scaling; the stored fields are kept.
+            if g.qformCode <= 0 { return p }
             let m = dmat(nifti_quatern_to_dmat44(p.b, p.c, p.d, p.offset.x, p.offset.y, p.offset.z,
                                                  g.spacing.x, g.spacing.y, g.spacing.z, p.qfac))
             if zip(m, g.qform).allSatisfy({ abs($0 - $1) <= 1e-5 * max(1, abs($1)) }) { return p }

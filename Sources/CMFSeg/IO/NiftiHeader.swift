@@ -226,9 +226,11 @@ extension NiftiHeader {
         var g = Geometry(spacing: SIMD3(n.dx, n.dy, n.dz), qformCode: Int32(n.qform_code),
                          qform: dmat(n.qto_xyz), sformCode: Int32(n.sform_code), sform: sform,
                          xyztUnits: xyzt)
-        g.qformParameters = QformParameters(
-            b: n.quatern_b, c: n.quatern_c, d: n.quatern_d,
-            offset: SIMD3(n.qoffset_x, n.qoffset_y, n.qoffset_z), qfac: n.qfac)
+        // The quaternion as stored (nifticlib zeroes it when qform_code is 0; nibabel keeps it).
+        let q: [Double] = (0..<6).map { version == 1 ? Double(raw.f32(256 + 4 * $0)) : raw.f64(352 + 8 * $0) }
+        let pixdim0 = version == 1 ? Double(raw.f32(76)) : raw.f64(104)
+        g.qformParameters = QformParameters(b: q[0], c: q[1], d: q[2], offset: SIMD3(q[3], q[4], q[5]),
+                                            qfac: pixdim0 < 0 ? -1 : 1)
         return g
     }
 }
