@@ -149,7 +149,143 @@ CMF_API CMF_NODISCARD cmf_status cmf_volume_write(const cmf_volume *volume, cons
 /* ------------------------------------------------------------------------------------ */
 /* Models and segmentation                                                              */
 /* ------------------------------------------------------------------------------------ */
-/* (declared by the segmentation issue) */
+/*
+ * A cmf_model is a segmentation network loaded once from safetensors weights (the
+ * authors' PyTorch state_dict names, see the documentation) and reused for any number of
+ * cases. cmf_segment runs the whole pipeline on one case:
+ *   validate (one voxel grid, finite values) -> crop to the brain box -> per-modality
+ *   z-score (2-98 percentile clipped statistics) -> sliding windows (Gaussian importance
+ *   weighting, overlap) with optional mirroring test-time augmentation -> argmax ->
+ *   paste back into the input grid -> BraTS post-processing -> label values.
+ * Either modality pair may be missing (pass NULL for both of its images): a CMFF model
+ * then segments with the other pair's branch alone, and cmf_segment_info says so.
+ */
+
+/* A loaded segmentation model. Immutable: may be shared by threads, and concurrent
+ * cmf_segment calls on one model are safe (each call uses its own buffers). */
+typedef struct cmf_model cmf_model;
+
+/* Loads a model from n safetensors files read together as one set of tensors (e.g. the
+ * three m2g_*.safetensors parts). Architecture, classes, modality pairs, patch and
+ * normalisation come from the files' metadata, or the authors' defaults for a raw PyTorch
+ * export. *out receives a new model (free with cmf_model_free).
+ * Errors: INVALID_ARGUMENT (NULL, n == 0), IO, FORMAT (damaged file, missing tensor,
+ * bad metadata), SHAPE (mis-shaped tensor), UNSUPPORTED (a network that does not segment,
+ * e.g. a generator or discriminator; an unknown normalisation). */
+CMF_API CMF_NODISCARD cmf_status cmf_model_load(const char *const *paths, size_t n, cmf_model **out);
+
+/* Loads the default model bundled with the library (looked up in $CMFSEG_DATA_DIR, then
+ * <prefix>/share/cmfseg). Errors: UNSUPPORTED when this build ships none (until the
+ * training issue provides one: pass weights to cmf_model_load), else as cmf_model_load. */
+CMF_API CMF_NODISCARD cmf_status cmf_model_load_default(cmf_model **out);
+
+/* Frees a model. NULL is fine. Must not race with calls using the model. */
+CMF_API void cmf_model_free(cmf_model *model);
+
+/* The model's architecture name ("cmff-m2g", "cmff-m2", "unet-single-pair", "unet-4mod").
+ * Borrowed, valid until the model is freed; NULL if model is NULL. */
+CMF_API const char *cmf_model_architecture(const cmf_model *model);
+
+/* Number of output classes (4 for BraTS models), i.e. the number of probability volumes
+ * cmf_segment returns; 0 if model is NULL. */
+CMF_API int32_t cmf_model_class_count(const cmf_model *model);
+
+/* Progress callback: called on the thread running cmf_segment with the finished fraction
+ * (0 at the start, 1 at the end, increasing, after every network call in between).
+ * Return non-zero to continue, 0 to abort (cmf_segment then returns CMF_ERR_ABORTED). */
+typedef int (*cmf_progress_callback)(float progress, void *user_data);
+
+/* Which part of the network produced a segmentation. */
+typedef enum cmf_route {
+    CMF_ROUTE_FUSED = 0,    /* CMFF with all four modalities: the fused prediction       */
+    CMF_ROUTE_BRANCH_A = 1, /* CMFF branch net_0 alone (pair A: T1, T1ce; pair B missing) */
+    CMF_ROUTE_BRANCH_B = 2, /* CMFF branch net_1 alone (pair B: T2, FLAIR; pair A missing) */
+    CMF_ROUTE_SINGLE = 3    /* a single-network baseline model                           */
+} cmf_route;
+
+/* Bits of cmf_segment_info.modalities_used. */
+#define CMF_MODALITY_T1 1u
+#define CMF_MODALITY_T1CE 2u
+#define CMF_MODALITY_T2 4u
+#define CMF_MODALITY_FLAIR 8u
+
+/* Segmentation settings. Obtain with cmf_segment_default_params(), then change fields. */
+typedef struct cmf_segment_params {
+    uint32_t struct_size;          /* sizeof(cmf_segment_params), set by the defaults       */
+    int32_t threads;               /* worker threads; <= 0: OpenMP's default                */
+    float overlap;                 /* window overlap in [0, 1); default 0.5                 */
+    int32_t patch[3];              /* window D, H, W (multiples of 16); 0,0,0 (default):
+                                      the model's training patch (128^3 unless metadata)    */
+    int32_t tta;                   /* non-zero: mirroring TTA, 8 flips per window (8x time) */
+    int32_t postprocess;           /* non-zero (default): BraTS post-processing below       */
+    float min_component_fraction;  /* drop tumour components smaller than this fraction of
+                                      the largest (after grouping); default 1/3; 0 keeps all */
+    int32_t grouping_dilation;     /* dilations (6-connected) that group nearby voxels; 2   */
+    int32_t connectivity;          /* connectivity of the components: 6 (default), 18, 26   */
+    int32_t min_core_voxels;       /* NCR+ET below this: edema becomes NCR; 10; 0 = never   */
+    int32_t min_et_voxels;         /* ET below this is relabelled; 500 (authors); 0 = never */
+    int32_t small_et_to_ncr;       /* 0 (default, authors): small ET becomes edema;
+                                      non-zero (nnU-Net): it becomes NCR/NET                */
+    int32_t nonfinite_to_zero;     /* 0 (default): NaN/Inf voxels are an error;
+                                      non-zero: they are treated as background (0)          */
+    cmf_progress_callback progress;/* NULL: none                                            */
+    void *user_data;               /* passed to progress                                    */
+    const volatile int32_t *cancel;/* NULL, or a flag another thread may set non-zero to stop
+                                      the run between network calls (-> CMF_ERR_ABORTED)  */
+} cmf_segment_params;
+
+/* The defaults listed above (struct_size set). */
+CMF_API cmf_segment_params cmf_segment_default_params(void);
+
+/* What a segmentation did. Set struct_size = sizeof(cmf_segment_info) before the call. */
+typedef struct cmf_segment_info {
+    uint32_t struct_size;          /* set by the caller                                     */
+    int32_t route;                 /* a cmf_route                                           */
+    uint32_t modalities_used;      /* CMF_MODALITY_* bits the network read                  */
+    int32_t class_count;           /* classes (= probability volumes)                       */
+    char summary[80];              /* one line, NUL-terminated, e.g. "cmfseg 0.1.0: CMFF
+                                      branch net_1 alone (t2+flair; t1+t1ce unavailable)";
+                                      also written to the NIfTI descrip field              */
+} cmf_segment_info;
+
+/* Segments one case.
+ * t1, t1ce, t2, flair: the images, all on one voxel grid; NULL for both images of a
+ *   missing pair (a pair with one image only is INVALID_ARGUMENT).
+ * params: NULL for the defaults.
+ * labels_out: receives a new volume on the input grid and geometry, voxel values the
+ *   label values (0, 1 NCR, 2 ED, 4 ET by default, or the model's class_values metadata);
+ *   write it with cmf_volume_write(..., CMF_DTYPE_UINT8).
+ * probabilities_out: NULL, or an array of cmf_model_class_count(model) pointers receiving
+ *   one new volume per network class (internal order: background, edema, NCR/NET, ET),
+ *   before post-processing; background has probability 1 outside the brain box.
+ * info_out: NULL, or filled (up to its struct_size) on success.
+ * Every returned volume belongs to the caller (cmf_volume_free). On failure nothing is
+ * returned. Runs on the calling thread (the network's threads: params->threads).
+ * Errors: INVALID_ARGUMENT (NULL model/labels_out, half pair, no pair, bad params,
+ * NaN/Inf voxels unless nonfinite_to_zero, empty or constant images), SHAPE (images on
+ * different grids), ABORTED (progress returned 0 or *cancel was set), OUT_OF_MEMORY. */
+CMF_API CMF_NODISCARD cmf_status cmf_segment(const cmf_model *model,
+                                             const cmf_volume *t1, const cmf_volume *t1ce,
+                                             const cmf_volume *t2, const cmf_volume *flair,
+                                             const cmf_segment_params *params,
+                                             cmf_volume **labels_out,
+                                             cmf_volume **probabilities_out,
+                                             cmf_segment_info *info_out);
+
+/* Reads the images (NIfTI paths; NULL for both of a missing pair), segments them as
+ * cmf_segment and writes the uint8 label map to labels_path with the input's geometry and
+ * the summary in its descrip field; with probabilities_path non-NULL also a 4-D float32
+ * NIfTI (nx, ny, nz, classes). Outputs are checked before the computation (directory
+ * exists and is writable, not an input file) and written atomically: on any failure no
+ * output file exists (an existing one is left unchanged).
+ * Errors: as cmf_segment, plus IO and FORMAT for the files. */
+CMF_API CMF_NODISCARD cmf_status cmf_segment_files(const cmf_model *model,
+                                                   const char *t1_path, const char *t1ce_path,
+                                                   const char *t2_path, const char *flair_path,
+                                                   const char *labels_path,
+                                                   const char *probabilities_path,
+                                                   const cmf_segment_params *params,
+                                                   cmf_segment_info *info_out);
 
 #ifdef __cplusplus
 }

@@ -60,7 +60,8 @@ public enum PostProcessor {
         var size = [Int](repeating: 0, count: Int(count) + 1)
         for i in 0..<n where classes[i] != 0 { size[Int(labels[i])] += 1 }
         let largest = size.max() ?? 0
-        let cut = options.componentFraction * Double(largest)
+        // The authors compare with max/3.0; divide for the default so ties match exactly.
+        let cut = options.componentFraction == 1.0 / 3 ? Double(largest) / 3.0 : options.componentFraction * Double(largest)
         for i in 0..<n where classes[i] != 0 && Double(size[Int(labels[i])]) < cut { classes[i] = 0 }
     }
 

@@ -1,0 +1,230 @@
+import CMFSeg
+import CMFSegABI
+import Foundation
+
+// cmf_model_*, cmf_segment*: models and segmentation (include/cmfseg.h, "Models and segmentation").
+
+/// What a `cmf_model *` points to: a retained box around an immutable SegmentationModel.
+final class ModelBox {
+    let model: SegmentationModel
+    let architecture: UnsafeMutablePointer<CChar>
+
+    init(_ model: SegmentationModel) {
+        self.model = model
+        self.architecture = strdup(model.architecture.rawValue)
+    }
+
+    deinit { free(architecture) }
+
+    static func handle(_ model: SegmentationModel) -> OpaquePointer {
+        OpaquePointer(Unmanaged.passRetained(ModelBox(model)).toOpaque())
+    }
+
+    static func from(_ handle: OpaquePointer) -> ModelBox {
+        Unmanaged<ModelBox>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+    }
+}
+
+@_cdecl("cmf_model_load")
+public func cmf_model_load(_ paths: UnsafePointer<UnsafePointer<CChar>?>?, _ n: Int,
+                           _ out: UnsafeMutablePointer<OpaquePointer?>?) -> cmf_status {
+    guarded {
+        let f = "cmf_model_load"
+        let out = try required(out, "out", in: f)
+        let paths = try required(paths, "paths", in: f)
+        guard n >= 1 else { throw CMFError.invalidArgument("\(f): n is 0; give at least one weight file") }
+        guard n <= 4096 else { throw CMFError.invalidArgument("\(f): n = \(n) weight files is implausible") }
+        let files = try (0..<n).map { try path(paths[$0], "paths[\($0)]", in: f) }
+        out.pointee = ModelBox.handle(try SegmentationModel(weightPaths: files))
+    }
+}
+
+@_cdecl("cmf_model_load_default")
+public func cmf_model_load_default(_ out: UnsafeMutablePointer<OpaquePointer?>?) -> cmf_status {
+    guarded {
+        let out = try required(out, "out", in: "cmf_model_load_default")
+        out.pointee = ModelBox.handle(try SegmentationModel.loadDefault())
+    }
+}
+
+@_cdecl("cmf_model_free")
+public func cmf_model_free(_ model: OpaquePointer?) {
+    guard let model else { return }
+    Unmanaged<ModelBox>.fromOpaque(UnsafeRawPointer(model)).release()
+}
+
+@_cdecl("cmf_model_architecture")
+public func cmf_model_architecture(_ model: OpaquePointer?) -> UnsafePointer<CChar>? {
+    guard let model else { return nil }
+    return UnsafePointer(ModelBox.from(model).architecture)
+}
+
+@_cdecl("cmf_model_class_count")
+public func cmf_model_class_count(_ model: OpaquePointer?) -> Int32 {
+    guard let model else { return 0 }
+    return Int32(ModelBox.from(model).model.classCount)
+}
+
+@_cdecl("cmf_segment_default_params")
+public func cmf_segment_default_params() -> cmf_segment_params {
+    let post = PostProcessOptions()
+    return cmf_segment_params(
+        struct_size: UInt32(MemoryLayout<cmf_segment_params>.size),
+        threads: 0,
+        overlap: Float(SlidingWindowOptions().overlap),
+        patch: (0, 0, 0),
+        tta: 0,
+        postprocess: 1,
+        min_component_fraction: Float(post.componentFraction),
+        grouping_dilation: Int32(post.groupingDilation),
+        connectivity: Int32(post.connectivity),
+        min_core_voxels: Int32(post.minCoreVoxels),
+        min_et_voxels: Int32(post.minEnhancingVoxels),
+        small_et_to_ncr: post.smallEnhancingBecomes == .necrosis ? 1 : 0,
+        nonfinite_to_zero: 0,
+        progress: nil,
+        user_data: nil,
+        cancel: nil)
+}
+
+/// The caller's params, of whatever struct_size, over the defaults.
+private func readParams(_ p: UnsafePointer<cmf_segment_params>?, in f: String) throws -> cmf_segment_params {
+    var params = cmf_segment_default_params()
+    guard let p else { return params }
+    let size = Int(UnsafeRawPointer(p).load(as: UInt32.self))
+    guard size >= MemoryLayout<UInt32>.size else {
+        throw CMFError.invalidArgument("\(f): params->struct_size is \(size); start from cmf_segment_default_params()")
+    }
+    withUnsafeMutableBytes(of: &params) { dst in
+        dst.copyMemory(from: UnsafeRawBufferPointer(start: UnsafeRawPointer(p), count: min(size, dst.count)))
+    }
+    return params
+}
+
+/// The pipeline options a params struct asks for, on top of the model's defaults.
+private func options(_ p: cmf_segment_params, model: SegmentationModel, in f: String) throws -> (SegmentationOptions, InferenceControl) {
+    var o = try SegmentationOptions(for: model)
+    o.threads = Int(p.threads)
+    o.window.overlap = Double(p.overlap)
+    o.window.mirroring = p.tta != 0
+    let patch = [Int(p.patch.0), Int(p.patch.1), Int(p.patch.2)]
+    if patch != [0, 0, 0] {
+        guard patch.allSatisfy({ $0 > 0 }) else {
+            throw CMFError.invalidArgument("\(f): params->patch \(patch) must be three positive sizes, or 0,0,0 for the model's")
+        }
+        o.window.patch = Shape3(patch[2], patch[1], patch[0])
+    }
+    o.preprocess.nonFinite = p.nonfinite_to_zero != 0 ? .replaceWithZero : .error
+    if p.postprocess == 0 {
+        o.postProcess = nil
+    } else {
+        var post = PostProcessOptions()
+        // The default float 1/3 means the authors' exact max/3.
+        post.componentFraction = p.min_component_fraction == Float(1.0 / 3) ? 1.0 / 3 : Double(p.min_component_fraction)
+        post.groupingDilation = Int(p.grouping_dilation)
+        post.connectivity = Int(p.connectivity)
+        post.minCoreVoxels = Int(p.min_core_voxels)
+        post.minEnhancingVoxels = Int(p.min_et_voxels)
+        post.smallEnhancingBecomes = p.small_et_to_ncr != 0 ? .necrosis : .edema
+        o.postProcess = post
+    }
+    var control = InferenceControl()
+    if let callback = p.progress {
+        let user = p.user_data
+        control.progress = { callback(Float($0), user) != 0 }
+    }
+    if let flag = p.cancel {
+        let raw = UnsafeRawPointer(flag)
+        control.isCancelled = { raw.load(as: Int32.self) != 0 }
+    }
+    return (o, control)
+}
+
+/// Checks the caller's info struct before the work starts.
+private func infoSize(_ info: UnsafeMutablePointer<cmf_segment_info>?, in f: String) throws -> Int? {
+    guard let info else { return nil }
+    let size = Int(UnsafeRawPointer(info).load(as: UInt32.self))
+    guard size >= MemoryLayout<UInt32>.size else {
+        throw CMFError.invalidArgument("\(f): info_out->struct_size is \(size); set it to sizeof(cmf_segment_info)")
+    }
+    return size
+}
+
+private func fillInfo(_ info: UnsafeMutablePointer<cmf_segment_info>?, size: Int?, result: SegmentationResult, classCount: Int) {
+    guard let info, let size else { return }
+    var local = cmf_segment_info()
+    local.struct_size = UInt32(min(size, MemoryLayout<cmf_segment_info>.size))
+    switch result.route {
+    case "cmff-branch0": local.route = Int32(CMF_ROUTE_BRANCH_A.rawValue)
+    case "cmff-branch1": local.route = Int32(CMF_ROUTE_BRANCH_B.rawValue)
+    case "single-network": local.route = Int32(CMF_ROUTE_SINGLE.rawValue)
+    default: local.route = Int32(CMF_ROUTE_FUSED.rawValue)
+    }
+    let bits: [Modality: UInt32] = [.t1: CMF_MODALITY_T1, .t1ce: CMF_MODALITY_T1CE, .t2: CMF_MODALITY_T2, .flair: CMF_MODALITY_FLAIR]
+    local.modalities_used = result.modalitiesUsed.reduce(0) { $0 | (bits[$1] ?? 0) }
+    local.class_count = Int32(classCount)
+    withUnsafeMutableBytes(of: &local.summary) { buf in
+        let utf8 = Array(result.summary.utf8.prefix(buf.count - 1))
+        buf.initializeMemory(as: UInt8.self, repeating: 0)
+        buf.copyBytes(from: utf8)
+    }
+    withUnsafeBytes(of: &local) { src in
+        UnsafeMutableRawPointer(info).copyMemory(from: src.baseAddress!, byteCount: min(size, src.count))
+    }
+}
+
+@_cdecl("cmf_segment")
+public func cmf_segment(_ model: OpaquePointer?, _ t1: OpaquePointer?, _ t1ce: OpaquePointer?, _ t2: OpaquePointer?,
+                        _ flair: OpaquePointer?, _ params: UnsafePointer<cmf_segment_params>?,
+                        _ labelsOut: UnsafeMutablePointer<OpaquePointer?>?,
+                        _ probabilitiesOut: UnsafeMutablePointer<OpaquePointer?>?,
+                        _ infoOut: UnsafeMutablePointer<cmf_segment_info>?) -> cmf_status {
+    guarded {
+        let f = "cmf_segment"
+        let box = ModelBox.from(try required(model, "model", in: f))
+        let labelsOut = try required(labelsOut, "labels_out", in: f)
+        let size = try infoSize(infoOut, in: f)
+        let p = try readParams(params, in: f)
+        let (defaults, control) = try options(p, model: box.model, in: f)
+        var o = defaults
+        o.keepProbabilities = probabilitiesOut != nil
+        var volumes: [Modality: ImageVolume] = [:]
+        for (m, h) in [(Modality.t1, t1), (.t1ce, t1ce), (.t2, t2), (.flair, flair)] {
+            if let h { volumes[m] = VolumeBox.from(h).volume }
+        }
+        guard !volumes.isEmpty else {
+            throw CMFError.invalidArgument("\(f): every image is NULL; give t1 + t1ce, t2 + flair, or all four")
+        }
+        let input = CaseInput(volumes: volumes, sources: Dictionary(uniqueKeysWithValues: volumes.keys.map { ($0, "\($0.rawValue) volume") }))
+        let result = try box.model.segment(input, options: o, control: control)
+        labelsOut.pointee = VolumeBox.handle(ImageVolume(shape: result.labels.shape, geometry: result.labels.geometry,
+                                                         voxels: result.labels.voxels.map(Float.init)))
+        if let probabilitiesOut, let probs = result.probabilities {
+            for (c, v) in probs.enumerated() { probabilitiesOut[c] = VolumeBox.handle(v) }
+        }
+        fillInfo(infoOut, size: size, result: result, classCount: box.model.classCount)
+    }
+}
+
+@_cdecl("cmf_segment_files")
+public func cmf_segment_files(_ model: OpaquePointer?, _ t1: UnsafePointer<CChar>?, _ t1ce: UnsafePointer<CChar>?,
+                              _ t2: UnsafePointer<CChar>?, _ flair: UnsafePointer<CChar>?,
+                              _ labelsPath: UnsafePointer<CChar>?, _ probabilitiesPath: UnsafePointer<CChar>?,
+                              _ params: UnsafePointer<cmf_segment_params>?,
+                              _ infoOut: UnsafeMutablePointer<cmf_segment_info>?) -> cmf_status {
+    guarded {
+        let f = "cmf_segment_files"
+        let box = ModelBox.from(try required(model, "model", in: f))
+        let out = try path(labelsPath, "labels_path", in: f)
+        let prob = try probabilitiesPath.map { try path($0, "probabilities_path", in: f) }
+        let size = try infoSize(infoOut, in: f)
+        let p = try readParams(params, in: f)
+        let (o, control) = try options(p, model: box.model, in: f)
+        var paths: [Modality: String] = [:]
+        for (m, s) in [(Modality.t1, t1), (.t1ce, t1ce), (.t2, t2), (.flair, flair)] {
+            if let s { paths[m] = try path(s, "\(m.rawValue)_path", in: f) }
+        }
+        let result = try box.model.segmentFiles(paths, output: out, probabilitiesPath: prob, options: o, control: control)
+        fillInfo(infoOut, size: size, result: result, classCount: box.model.classCount)
+    }
+}
