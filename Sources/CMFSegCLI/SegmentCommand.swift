@@ -109,6 +109,6 @@ struct SegmentCommand: ParsableCommand {
         }
         print("\(out): \(result.summary)")
         if let probabilities { print("\(probabilities): class probabilities, \(result.probabilities?.count ?? 0) volumes") }
-        print(String(format: "time: %.1f s", seconds))
+        print(String(format: "time: %.1f s (", seconds) + result.timings.summary + ")")
     }
 }

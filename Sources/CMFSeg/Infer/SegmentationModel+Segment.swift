@@ -53,11 +53,16 @@ extension SegmentationModel {
     public func segmentFiles(_ paths: [Modality: String], output: String, probabilitiesPath: String? = nil,
                              options: SegmentationOptions, control: InferenceControl = InferenceControl()) throws -> SegmentationResult {
         try Segmenter.checkOutputs([output] + (probabilitiesPath.map { [$0] } ?? []), inputs: Array(paths.values))
+        var clock = Date()
         let input = try Segmenter.readCase(paths)
+        let read = Date().timeIntervalSince(clock)
         var options = options
         if probabilitiesPath != nil { options.keepProbabilities = true }
-        let result = try segment(input, options: options, control: control)
+        var result = try segment(input, options: options, control: control)
+        clock = Date()
         try Segmenter.write(result, labelsTo: output, probabilitiesTo: probabilitiesPath)
+        result.timings.read = read
+        result.timings.write = Date().timeIntervalSince(clock)
         return result
     }
 }

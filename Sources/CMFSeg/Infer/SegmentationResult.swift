@@ -1,3 +1,5 @@
+import Foundation
+
 /// What the pipeline returns for one case.
 public struct SegmentationResult: Sendable {
     /// Label values (``SegmentationOptions/classValues``) on the input grid, input geometry.
@@ -16,4 +18,22 @@ public struct SegmentationResult: Sendable {
     /// Which part of the network produced it (``SegmentationModel/Route`` raw value, e.g.
     /// "cmff-fused", "cmff-branch1"), nil for a bare predictor.
     public var route: String? = nil
+    /// Where the time went (seconds, wall clock).
+    public var timings = SegmentationTimings()
 }
+
+/// Wall-clock seconds per stage of one segmentation, for benchmarks and the CLI.
+public struct SegmentationTimings: Sendable, Equatable {
+    public var read = 0.0, preprocess = 0.0, network = 0.0, postprocess = 0.0, write = 0.0
+    /// Windows slid over the case and network calls made (windows × flips).
+    public var windows = 0, networkCalls = 0
+
+    public init() {}
+
+    /// "read 1.2 s, pre-process 0.8 s, network 60.1 s (8 windows, 8 calls), post-process 0.3 s, write 0.9 s"
+    public var summary: String {
+        String(format: "read %.1f s, pre-process %.1f s, network %.1f s (%d windows, %d calls), post-process %.1f s, write %.1f s",
+               read, preprocess, network, windows, networkCalls, postprocess, write)
+    }
+}
+

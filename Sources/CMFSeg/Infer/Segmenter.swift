@@ -25,13 +25,23 @@ public enum Segmenter {
             throw CMFError.invalidArgument("BraTS post-processing needs the 4 classes background, edema, NCR/NET, ET; this model has \(k) (switch post-processing off)")
         }
         try control.report(fraction: 0, detail: "before starting")
+        var timings = SegmentationTimings()
+        var clock = Date()
+        func lap() -> Double { let now = Date(); defer { clock = now }; return now.timeIntervalSince(clock) }
         let prepared = try Preprocessor.run(input, modalities: predictor.modalities, options: options.preprocess,
                                             minimumSize: options.window.patch, sizeMultiple: 1)
         var windowControl = control
         if let progress = control.progress {
             windowControl.progress = { progress(0.95 * $0) }
         }
+        timings.preprocess = lap()
         let probs = try SlidingWindow.predict(predictor, input: prepared.input, options: options.window, control: windowControl)
+        timings.network = lap()
+        let p = options.window.patch, pad0 = prepared.paddedShape
+        timings.windows = SlidingWindow.starts(size: pad0.nx, patch: p.nx, overlap: options.window.overlap).count
+            * SlidingWindow.starts(size: pad0.ny, patch: p.ny, overlap: options.window.overlap).count
+            * SlidingWindow.starts(size: pad0.nz, patch: p.nz, overlap: options.window.overlap).count
+        timings.networkCalls = timings.windows * (options.window.mirroring ? 8 : 1)
         try control.check(done: 0, of: 0)
 
         // Argmax on the padded crop, then paste the crop into the full grid.
@@ -64,6 +74,7 @@ public enum Segmenter {
                 return ImageVolume(shape: grid, geometry: prepared.geometry, voxels: full)
             }
         }
+        timings.postprocess = lap()
         try control.report(fraction: 1, detail: "at the end")
         let used = predictor.modalities
         let missing = Modality.allCases.filter { input.volumes[$0] == nil }
@@ -72,7 +83,8 @@ public enum Segmenter {
             probabilities: probabilityVolumes,
             modalitiesUsed: used,
             modalitiesMissing: missing,
-            summary: summary(used: used, missing: missing))
+            summary: summary(used: used, missing: missing),
+            timings: timings)
     }
 
     /// The one-line description stored in outputs (≤ 79 characters).
