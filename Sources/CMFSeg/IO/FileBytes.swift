@@ -43,6 +43,7 @@ enum FileBytes {
         guard fd >= 0 else { throw CMFError.io("cannot read \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
         return try [UInt8](unsafeUninitializedCapacity: size) { buf, initialized in
+            LargeBuffer.adviseHugePages(buf)
             var got = 0
             while got < size {
                 let n = read(fd, buf.baseAddress! + got, size - got)
@@ -79,7 +80,7 @@ enum FileBytes {
     /// - Returns: the bytes, or the number of bytes the stream really holds when it
     ///   ends (or breaks) before `expected`.
     static func inflate(_ compressed: [UInt8], expected: Int) -> Result<[UInt8], ShortStream> {
-        var out = [UInt8](unsafeUninitializedCapacity: expected) { _, n in n = expected }
+        var out = [UInt8](unsafeUninitializedCapacity: expected) { b, n in LargeBuffer.adviseHugePages(b); n = expected }
         guard let d = libdeflate_alloc_decompressor() else { return .failure(ShortStream(found: 0, corrupt: false)) }
         defer { libdeflate_free_decompressor(d) }
         var inPos = 0, outPos = 0
@@ -150,5 +151,23 @@ enum FileBytes {
             }
         }
         return outPos >= expected ? .success(out) : .failure(ShortStream(found: outPos, corrupt: corrupt))
+    }
+}
+
+/// Large voxel buffers are filled once, right after allocation; page faults then cost more
+/// than the filling. Asking for transparent huge pages (2 MiB) on the buffer's interior,
+/// before it is touched, cuts the faults 512-fold where the kernel allows it
+/// (`/sys/kernel/mm/transparent_hugepage/enabled` = madvise or always); a no-op elsewhere.
+enum LargeBuffer {
+    static let hugePage = 2 << 20
+
+    static func adviseHugePages<T>(_ buffer: UnsafeMutableBufferPointer<T>) {
+        guard let base = buffer.baseAddress else { return }
+        let bytes = buffer.count * MemoryLayout<T>.stride
+        guard bytes >= 2 * hugePage else { return }
+        let start = (Int(bitPattern: base) + hugePage - 1) & ~(hugePage - 1)
+        let end = (Int(bitPattern: base) + bytes) & ~(hugePage - 1)
+        guard end > start, let p = UnsafeMutableRawPointer(bitPattern: start) else { return }
+        _ = madvise(p, end - start, MADV_HUGEPAGE)
     }
 }

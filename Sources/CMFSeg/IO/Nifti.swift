@@ -34,6 +34,7 @@ public enum Nifti {
         let (slope, inter) = header.scaling
         let voxels = try withVoxelData(header) { src, swap in
             [Float](unsafeUninitializedCapacity: header.shape.count) { dst, n in
+                LargeBuffer.adviseHugePages(dst)
                 _ = cmfk_convert_f32(src, header.datatype.rawValue, Int64(header.shape.count),
                                      swap ? 1 : 0, slope, inter, dst.baseAddress)
                 n = header.shape.count
@@ -50,10 +51,18 @@ public enum Nifti {
         let header = try readHeader(path)
         let (slope, inter) = header.scaling
         let count = header.shape.count
+        if header.datatype == .uint8 && header.isUnscaled {
+            // uint8 without scaling: the file's bytes are the labels; no second buffer.
+            var bytes = try voxelBytes(header)
+            bytes.removeSubrange((header.voxOffset + count)...)
+            bytes.removeSubrange(..<header.voxOffset)
+            return LabelMap(shape: header.shape, geometry: header.geometry, voxels: bytes)
+        }
         var badValue: Double?
         var badIndex = -1
         let voxels = try withVoxelData(header) { src, swap in
             [UInt8](unsafeUninitializedCapacity: count) { dst, n in
+                LargeBuffer.adviseHugePages(dst)
                 let r = cmfk_convert_u8(src, header.datatype.rawValue, Int64(count), swap ? 1 : 0,
                                         slope, inter, dst.baseAddress)
                 if r >= 0 {
@@ -123,24 +132,30 @@ public enum Nifti {
         return .format(m + ")")
     }
 
+    /// The bytes holding the voxel data at `header.voxOffset` (the whole decompressed file,
+    /// or at least `voxOffset + dataByteCount` bytes of it).
+    /// - Throws: `CMFError.format` when the data are truncated or the gzip stream is corrupt.
+    static func voxelBytes(_ header: NiftiHeader) throws -> [UInt8] {
+        let raw = try FileBytes.readAll(header.dataPath)
+        let needed = header.voxOffset + header.dataByteCount
+        guard FileBytes.isGzip(raw) else {
+            guard raw.count >= needed else { throw truncated(header, found: max(0, raw.count - header.voxOffset)) }
+            return raw
+        }
+        switch FileBytes.inflate(raw, expected: needed) {
+        case .success(let b): return b
+        case .failure(let short):
+            throw truncated(header, found: max(0, short.found - header.voxOffset),
+                            detail: short.corrupt ? "the gzip stream is corrupt" : nil)
+        }
+    }
+
     /// Loads the voxel bytes and hands `body` a pointer to them, aligned for the datatype,
     /// and whether they need byte-swapping.
     static func withVoxelData<R>(_ header: NiftiHeader,
                                  _ body: (UnsafeRawPointer, Bool) throws -> R) throws -> R {
-        let raw = try FileBytes.readAll(header.dataPath)
+        let bytes = try voxelBytes(header)
         let needed = header.voxOffset + header.dataByteCount
-        var bytes: [UInt8]
-        if FileBytes.isGzip(raw) {
-            switch FileBytes.inflate(raw, expected: needed) {
-            case .success(let b): bytes = b
-            case .failure(let short):
-                throw truncated(header, found: max(0, short.found - header.voxOffset),
-                                detail: short.corrupt ? "the gzip stream is corrupt" : nil)
-            }
-        } else {
-            guard raw.count >= needed else { throw truncated(header, found: max(0, raw.count - header.voxOffset)) }
-            bytes = raw
-        }
         return try bytes.withUnsafeBytes { buf in
             let p = buf.baseAddress! + header.voxOffset
             if Int(bitPattern: p) % header.datatype.size == 0 {

@@ -7,8 +7,8 @@ import Foundation
 public enum NiftiBenchmark {
     public struct Row: Sendable {
         public var name: String
-        /// Median and best wall time in milliseconds.
-        public var medianMs: Double, bestMs: Double
+        /// Median and best wall time in milliseconds, and the first run's (cold memory).
+        public var medianMs: Double, bestMs: Double, firstMs: Double
     }
 
     /// Reads `path` `repeats` times each way and reports per-way times.
@@ -23,8 +23,9 @@ public enum NiftiBenchmark {
                 try body()
                 times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
             }
+            let first = times[0]
             times.sort()
-            return Row(name: name, medianMs: times[times.count / 2], bestMs: times[0])
+            return Row(name: name, medianMs: times[times.count / 2], bestMs: times[0], firstMs: first)
         }
         var rows: [Row] = []
         rows.append(try time("nifticlib nifti_image_read (znz) + convert to float") {
