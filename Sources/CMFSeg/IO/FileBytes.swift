@@ -36,9 +36,9 @@ enum FileBytes {
         return (Array(buf[0..<got]), gzip)
     }
 
-    /// The whole file, raw.
-    static func readAll(_ path: String) throws -> [UInt8] {
-        let size = try regularFileSize(path)
+    /// The whole file (or its first `limit` bytes), raw.
+    static func readAll(_ path: String, limit: Int = .max) throws -> [UInt8] {
+        let size = min(try regularFileSize(path), limit)
         let fd = open(path, O_RDONLY)
         guard fd >= 0 else { throw CMFError.io("cannot read \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }

@@ -136,9 +136,11 @@ public enum Nifti {
     /// or at least `voxOffset + dataByteCount` bytes of it).
     /// - Throws: `CMFError.format` when the data are truncated or the gzip stream is corrupt.
     static func voxelBytes(_ header: NiftiHeader) throws -> [UInt8] {
-        let raw = try FileBytes.readAll(header.dataPath)
         let needed = header.voxOffset + header.dataByteCount
-        guard FileBytes.isGzip(raw) else {
+        // A raw file is read only as far as the data go; a gzip file whole.
+        let gzip = header.isPair ? FileBytes.hasGzipMagic(header.dataPath) : header.compressed
+        let raw = try FileBytes.readAll(header.dataPath, limit: gzip ? .max : needed)
+        guard gzip && FileBytes.isGzip(raw) else {
             guard raw.count >= needed else { throw truncated(header, found: max(0, raw.count - header.voxOffset)) }
             return raw
         }

@@ -49,6 +49,26 @@ public enum NiftiBenchmark {
         if header.datatype.isInteger || header.datatype == .float32 {
             rows.append(try time("cmfseg Nifti.readLabels (uint8)") { _ = try Nifti.readLabels(path) })
         }
+        // Writing what was read, to a scratch directory, both datatypes, gzip.
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("cmfseg-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let image = try Nifti.readImage(path)
+        rows.append(try time("cmfseg Nifti.write float32 .nii.gz") {
+            try Nifti.write(image, to: dir.appendingPathComponent("f.nii.gz").path)
+        })
+        if let labels = try? image.labelMap() {
+            rows.append(try time("cmfseg Nifti.write uint8 .nii.gz") {
+                try Nifti.write(labels, to: dir.appendingPathComponent("l.nii.gz").path)
+            })
+            rows.append(try time("nifticlib nifti_image_write uint8 .nii.gz") {
+                guard let nim = nifti_image_read(path, 1) else { throw CMFError.format("nifticlib cannot read \(path)") }
+                defer { nifti_image_free(nim) }
+                let out = dir.appendingPathComponent("n.nii.gz").path
+                guard nifti_set_filenames(nim, out, 0, 1) == 0 else { throw CMFError.internal("nifti_set_filenames failed") }
+                nifti_image_write(nim)
+            })
+        }
         return rows
     }
 }
