@@ -76,6 +76,25 @@ final class NiftiBadInputTests: XCTestCase {
         XCTAssertEqual(try Nifti.readImage(try save(validFile(), "ok.nii.gz", gzip: true)).shape, Shape3(5, 4, 3))
     }
 
+    /// gzip files made of several members (bgzip, concatenated streams) and files with
+    /// more bytes than the header needs are read like any other.
+    func testMultiMemberGzipAndTrailingBytes() throws {
+        let full = try validFile()
+        let whole = try Nifti.readImage(try save(full, "whole.nii"))
+        let a = try Data(contentsOf: URL(fileURLWithPath: try save(Array(full.prefix(200)), "a.nii", gzip: true)))
+        let b = try Data(contentsOf: URL(fileURLWithPath: try save(Array(full.dropFirst(200)), "b.nii", gzip: true)))
+        let multi = dir.appendingPathComponent("multi.nii.gz")
+        try (a + b).write(to: multi)
+        XCTAssertEqual(try Nifti.readImage(multi.path).voxels, whole.voxels)
+        let trailing = try save(full + [UInt8](repeating: 9, count: 5000), "trailing.nii.gz", gzip: true)
+        XCTAssertEqual(try Nifti.readImage(trailing).voxels, whole.voxels)
+        XCTAssertEqual(try Nifti.readImage(try save(full + [1, 2, 3], "trailing.nii")).voxels, whole.voxels)
+        // Zero padding after the last member.
+        let padded = dir.appendingPathComponent("padded.nii.gz")
+        try (a + b + Data(count: 64)).write(to: padded)
+        XCTAssertEqual(try Nifti.readImage(padded.path).voxels, whole.voxels)
+    }
+
     func testMissingFileAndDirectory() throws {
         assertFails(dir.appendingPathComponent("missing.nii.gz").path, "io", "No such file")
         assertFails(dir.path, "io", "is a directory")
