@@ -150,4 +150,23 @@ final class NiftiFixtureTests: XCTestCase {
         let json = try JSONSerialization.data(withJSONObject: written, options: [.prettyPrinted])
         try json.write(to: dir.appendingPathComponent("written.json"))
     }
+
+    /// `info`'s statistics: exact range (double precision) and the histogram, as numpy.
+    func testSummaryRangeAndHistogramMatchNibabel() throws {
+        for g in try load().good {
+            let s = try NiftiSummary.of(Fixtures.path("nifti/" + g.file))
+            XCTAssertEqual(s.intensity.min, g.values.min(), g.file)
+            XCTAssertEqual(s.intensity.max, g.values.max(), g.file)
+            XCTAssertEqual(s.dims, Array(g.shape.prefix(3)), g.file)
+            let integer = g.values.allSatisfy { $0 == $0.rounded() }
+            let counts = Dictionary(grouping: g.values, by: { $0 }).mapValues(\.count)
+            if NiftiDatatype.allCases.first(where: { $0.name == g.datatype })?.isInteger == true && integer && counts.count <= 256 {
+                let h = try XCTUnwrap(s.labels, g.file)
+                XCTAssertEqual(h.map { Double($0.value) }, counts.keys.sorted(), g.file)
+                XCTAssertEqual(h.map(\.count), counts.keys.sorted().map { counts[$0]! }, g.file)
+            } else {
+                XCTAssertNil(s.labels, g.file)
+            }
+        }
+    }
 }

@@ -75,4 +75,19 @@ final class NiftiRoundTripTests: XCTestCase {
         XCTAssertEqual(counts[2], 1525); XCTAssertEqual(counts[4], 1955)
         XCTAssertEqual(l.geometry.affine, [-1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])
     }
+
+    /// Readers share no mutable state: many threads reading at once get identical results.
+    func testConcurrentReadsAgree() throws {
+        let files = ["brats-labels/step0200_ref.nii.gz", "nifti/n2_float64.nii.gz", "nifti/bigendian_int16.nii",
+                     "nifti/n1_pair_gz_uint16.img.gz", "nifti/scaled_int16.nii"].map(Fixtures.path)
+        let reference = try files.map { try Nifti.readImage($0).voxels }
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: 20)
+        results.initialize(repeating: false)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 20) { i in
+            let k = i % files.count
+            results[i] = (try? Nifti.readImage(files[k]).voxels) == reference[k]
+        }
+        XCTAssertEqual(Array(results), [Bool](repeating: true, count: 20))
+    }
 }
