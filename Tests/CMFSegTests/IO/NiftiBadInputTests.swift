@@ -95,6 +95,29 @@ final class NiftiBadInputTests: XCTestCase {
         XCTAssertEqual(try Nifti.readImage(padded.path).voxels, whole.voxels)
     }
 
+    /// Compression is detected from the content, not the name.
+    func testMisnamedCompressionStillReads() throws {
+        let full = try validFile()
+        let want = try Nifti.readImage(try save(full, "plain.nii")).voxels
+        XCTAssertEqual(try Nifti.readImage(try save(full, "raw-named.nii.gz")).voxels, want)
+        let gz = try Data(contentsOf: URL(fileURLWithPath: try save(full, "real.nii.gz", gzip: true)))
+        let misnamed = dir.appendingPathComponent("gz-named.nii")
+        try gz.write(to: misnamed)
+        XCTAssertEqual(try Nifti.readImage(misnamed.path).voxels, want)
+        XCTAssertEqual(try Nifti.readHeader(misnamed.path).compressed, true)
+    }
+
+    func testWriteNeedsAKnownExtension() throws {
+        let v = ImageVolume(shape: Shape3(2, 2, 2), geometry: Geometry(), repeating: 1)
+        for name in ["out", "out.nii.bz2", "out.txt"] {
+            XCTAssertThrowsError(try Nifti.write(v, to: dir.appendingPathComponent(name).path)) { e in
+                guard case CMFError.invalidArgument(let m) = e else { return XCTFail("\(e)") }
+                XCTAssertTrue(m.contains("unknown extension"), m)
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+    }
+
     func testMissingFileAndDirectory() throws {
         assertFails(dir.appendingPathComponent("missing.nii.gz").path, "io", "No such file")
         assertFails(dir.path, "io", "is a directory")
@@ -237,11 +260,15 @@ final class NiftiBadInputTests: XCTestCase {
         XCTAssertThrowsError(try Nifti.write(v, to: blocker.path)) { e in
             XCTAssertTrue("\(e)".contains("is a directory"), "\(e)")
         }
-        // Device nodes are never replaced.
-        XCTAssertThrowsError(try Nifti.write(v, to: "/dev/null")) { e in
+        // Device nodes are never replaced (a symlink named .nii pointing at /dev/null).
+        let device = dir.appendingPathComponent("device.nii").path
+        try FileManager.default.createSymbolicLink(atPath: device, withDestinationPath: "/dev/null")
+        XCTAssertThrowsError(try Nifti.write(v, to: device)) { e in
             XCTAssertTrue("\(e)".contains("not a regular file"), "\(e)")
         }
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: device), "/dev/null")
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType, .typeCharacterSpecial)
+        try FileManager.default.removeItem(atPath: device)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
         XCTAssertEqual(leftovers, [])
     }
