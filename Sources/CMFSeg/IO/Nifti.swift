@@ -31,6 +31,7 @@ public enum Nifti {
     /// - Throws: as ``readHeader(_:)``.
     public static func readImage(_ path: String) throws -> ImageVolume {
         let header = try readHeader(path)
+        try LargeBuffer.requireAllocatable(header.shape.count * MemoryLayout<Float>.size, for: header.path)
         let (slope, inter) = header.scaling
         let voxels = try withVoxelData(header) { src, swap in
             [Float](unsafeUninitializedCapacity: header.shape.count) { dst, n in
@@ -144,6 +145,16 @@ public enum Nifti {
             guard raw.count >= needed else { throw truncated(header, found: max(0, raw.count - header.voxOffset)) }
             return raw
         }
+        if needed > FileBytes.verifyBeforeAllocating {
+            // Far beyond any MRI volume: count what the stream really holds (small scratch
+            // buffer) before allocating for it.
+            let found = FileBytes.inflatedSize(raw, upTo: needed)
+            if found.size < needed {
+                throw truncated(header, found: max(0, found.size - header.voxOffset),
+                                detail: found.corrupt ? "the gzip stream is corrupt" : nil)
+            }
+        }
+        try LargeBuffer.requireAllocatable(needed, for: header.dataPath)
         switch FileBytes.inflate(raw, expected: needed) {
         case .success(let b): return b
         case .failure(let short):

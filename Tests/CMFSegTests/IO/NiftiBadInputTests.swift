@@ -163,6 +163,18 @@ final class NiftiBadInputTests: XCTestCase {
         assertFails(try save(big, "big.nii"), "format", "truncated (expected 4096000000 bytes")
     }
 
+    /// A 2.2 MB gzip file whose header promises 2 GiB: deflate's ratio allows it, so the
+    /// reader counts the real size (a small scratch buffer) and refuses before allocating.
+    func testHugePromiseInLargeGzipIsCountedBeforeAllocating() throws {
+        var b = try validFile()
+        put(&b, 42, Int16(2048)); put(&b, 44, Int16(1024)); put(&b, 46, Int16(128)); put(&b, 70, Int16(64)); put(&b, 72, Int16(64))
+        let urandom = try XCTUnwrap(FileHandle(forReadingAtPath: "/dev/urandom"))
+        let noise = Array(urandom.readData(ofLength: 2_200_000))
+        try urandom.close()
+        let path = try save(Array(b.prefix(352)) + noise, "promise.nii.gz", gzip: true)
+        assertFails(path, "format", "truncated (expected 2147483648 bytes of voxel data, found 2200000)")
+    }
+
     func testImpossibleDims() throws {
         for (name, edit): (String, (inout [UInt8]) -> Void) in [
             ("zero", { self.put(&$0, 42, Int16(0)) }),
