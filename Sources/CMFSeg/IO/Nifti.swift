@@ -119,7 +119,11 @@ public enum Nifti {
         let gzip = header.isPair ? FileBytes.hasGzipMagic(header.dataPath) : header.compressed
         if gzip {
             if needed > FileBytes.maxInflatedSize(compressed: size) {
-                throw truncated(header, found: nil, detail: "a \(size)-byte gzip file cannot hold them")
+                // Too small to hold the data (deflate expands at most 1032:1), hence cheap
+                // to inflate for the message.
+                let found = FileBytes.inflatedSize(try FileBytes.readAll(header.dataPath), upTo: needed)
+                throw truncated(header, found: max(0, found.size - header.voxOffset),
+                                detail: found.corrupt ? "the gzip stream is corrupt" : nil)
             }
         } else if size < needed {
             throw truncated(header, found: max(0, size - header.voxOffset))
