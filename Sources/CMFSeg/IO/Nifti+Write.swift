@@ -35,7 +35,7 @@ extension Nifti {
               max(shape.nx, shape.ny, shape.nz) <= NiftiLimits.maxAxis, shape.count <= NiftiLimits.maxVoxels else {
             throw CMFError.invalidArgument("cannot write \(path): volume of \(shape) with \(count) voxels is inconsistent or beyond the limits")
         }
-        guard [".nii", ".nii.gz", ".hdr", ".img", ".hdr.gz", ".img.gz"].contains(where: { path.hasSuffix($0) }) else {
+        guard NiftiPaths.isWritable(path) else {
             throw CMFError.invalidArgument("cannot write \(path): unknown extension (use .nii, .nii.gz, or .hdr/.img)")
         }
         let paths = NiftiPaths.resolve(path)

@@ -24,7 +24,7 @@ final class NiftiRoundTripTests: XCTestCase {
         let shape = Shape3(7, 5, 3)
         let voxels = (0..<shape.count).map { Float($0) * 0.37 - 4 }
         let v = ImageVolume(shape: shape, geometry: rotatedGeometry(), voxels: voxels)
-        for name in ["a.nii", "b.nii.gz", "c.hdr", "d.img.gz"] {
+        for name in ["a.nii", "b.nii.gz", "c.hdr", "d.img.gz", "E.HDR", "F.NII.GZ"] {
             let path = dir.appendingPathComponent(name).path
             try Nifti.write(v, to: path, description: "round trip")
             let back = try Nifti.readImage(path)
@@ -47,6 +47,8 @@ final class NiftiRoundTripTests: XCTestCase {
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
         XCTAssertEqual(leftovers, [])
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+        XCTAssertTrue(names.isSuperset(of: ["c.hdr", "c.img", "d.hdr.gz", "d.img.gz", "E.HDR", "E.IMG"]), "\(names)")
     }
 
     func testLabelMapRoundTrip() throws {
