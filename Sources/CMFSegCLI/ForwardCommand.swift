@@ -57,16 +57,8 @@ struct ForwardCommand: ParsableCommand {
         }
     }
 
+    /// Library errors reach `CMFSegCommand.main`, which prints one `cmfseg: error:` line.
     func run() throws {
-        do {
-            try execute()
-        } catch let e as CMFError {
-            FileHandle.standardError.write(Data("cmfseg: error: \(e.message)\n".utf8))
-            throw ExitCode(1)
-        }
-    }
-
-    func execute() throws {
         MemoryTuning.keepFreedMemory()
         let network = try Network.load(paths: weights)
         for note in network.notes { FileHandle.standardError.write(Data("cmfseg: note: \(note)\n".utf8)) }
