@@ -15,9 +15,13 @@
  * cmfk_dnnl_shares_openmp_runtime, which the tests assert). If a host process loaded
  * libgomp first (e.g. a Python process that imported a libgomp user before loading
  * libcmfseg.so), oneDNN would run on libgomp: then we set the thread count in both runtimes
- * before each call (found with dlvsym on the GNU version), so neither oversubscribes on its
- * own; the idle pool's spinning threads can still steal time briefly after a parallel
- * region (libomp KMP_BLOCKTIME / libgomp GOMP_SPINCOUNT). */
+ * before each call (found with dlvsym on the GNU version), and set libomp's blocktime to 0
+ * so its idle workers sleep instead of spinning against oneDNN's libgomp workers.
+ * Measured with LD_PRELOAD=libgomp.so.1 to force that case (64^3 CMFF forward, 2 threads):
+ * libgomp's idle workers then spin while our libomp kernels run (39% of samples in
+ * libgomp), doubling the CPU time (2.1 s vs 1.1 s); OMP_WAIT_POLICY=passive in the
+ * environment before the process starts brings it back to 1.1 s. libgomp reads it only at
+ * load time, so a host that loads libgomp before cmfseg should set it (cmfseg.h says so). */
 #define _GNU_SOURCE
 #include "cmf_nn.h"
 #include <dlfcn.h>
@@ -31,6 +35,7 @@ static int g_engine_status = -1;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static void (*g_foreign_set_threads)(int);   /* libgomp's omp_set_num_threads, if bound apart */
 static int (*g_foreign_get_threads)(void);
+static int g_two_runtimes;
 
 static int same_library(void *a, void *b) {
     Dl_info ia, ib;
@@ -49,6 +54,7 @@ int cmfk_dnnl_shares_openmp_runtime(void) {
 static void init_engine(void) {
     g_engine_status = dnnl_engine_create(&g_engine, dnnl_cpu, 0) == dnnl_success ? 0 : -3;
     if (!cmfk_dnnl_shares_openmp_runtime()) {
+        g_two_runtimes = 1;
         g_foreign_set_threads = (void (*)(int))dlvsym(RTLD_DEFAULT, "omp_set_num_threads", "OMP_1.0");
         g_foreign_get_threads = (int (*)(void))dlvsym(RTLD_DEFAULT, "omp_get_max_threads", "OMP_1.0");
     }
@@ -92,6 +98,9 @@ int cmfk_conv3d_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h
     int64_t od = (d + 2 * pad - kd) / stride + 1, oh = (h + 2 * pad - kh) / stride + 1,
             ow = (w + 2 * pad - kw) / stride + 1;
 
+    /* Two pools: libomp's idle workers would spin for KMP_BLOCKTIME (200 ms) after each of
+     * our kernels and steal the cores from oneDNN's libgomp workers; let them sleep at once. */
+    if (g_two_runtimes) kmp_set_blocktime(0);
     int saved = omp_get_max_threads(), saved_foreign = 0;
     if (threads > 0) {
         omp_set_num_threads(threads);
