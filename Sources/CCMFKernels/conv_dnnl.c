@@ -21,7 +21,7 @@
  * libgomp's idle workers then spin while our libomp kernels run (39% of samples in
  * libgomp), doubling the CPU time (2.1 s vs 1.1 s); OMP_WAIT_POLICY=passive in the
  * environment before the process starts brings it back to 1.1 s. libgomp reads it only at
- * load time, so a host that loads libgomp before cmfseg should set it (cmfseg.h says so). */
+ * load time, so a host that loads libgomp before cmfseg should set it (to be said in the C API docs). */
 #define _GNU_SOURCE
 #include "cmf_nn.h"
 #include <dlfcn.h>
