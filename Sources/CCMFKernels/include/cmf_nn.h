@@ -27,6 +27,14 @@ int cmfk_conv3d_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h
                     int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
                     float *out, int threads);
 
+/* cmfk_conv3d_f32 followed by cmfk_instnorm_lrelu_f32 on its output, fused: when oneDNN
+ * computes in channels-last layout, statistics and normalisation read that result directly
+ * and write the plain output in one transposing pass (no separate reorder). */
+int cmfk_conv3d_instnorm_lrelu_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
+                                   const float *weight, const float *bias, int64_t co,
+                                   int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
+                                   float eps, float slope, float *out, int threads);
+
 /* 1 when oneDNN's OpenMP calls (GOMP_parallel, omp_get_max_threads) resolve to the same
  * runtime as our kernels (LLVM libomp, which also implements the GNU ABI); 0 when a second
  * runtime (GNU libgomp) would serve them. See Sources/CCMFKernels/conv_dnnl.c. */

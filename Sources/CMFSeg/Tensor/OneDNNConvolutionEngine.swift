@@ -13,6 +13,16 @@ public struct OneDNNConvolutionEngine: ConvolutionEngine {
                            bias: bias, geometry: geometry, threads: threads)
     }
 
+    /// Fused: oneDNN computes channels-last; statistics, normalisation and activation read
+    /// that result directly and write the plain output (no separate reorder pass).
+    public func forwardInstanceNormLeakyReLU(_ input: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
+                                             eps: Float, slope: Float, threads: Int) throws -> Tensor {
+        try runConvolution({ x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, o, t in
+            cmfk_conv3d_instnorm_lrelu_f32(x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, eps, slope, o, t)
+        }, name: "oneDNN convolution + instance norm", input: input, weight: weight, bias: bias,
+           geometry: geometry, threads: threads)
+    }
+
     /// Whether oneDNN shares our OpenMP runtime (LLVM libomp) in this process.
     public static var sharesOpenMPRuntime: Bool { cmfk_dnnl_shares_openmp_runtime() == 1 }
 }
