@@ -31,7 +31,7 @@ struct ForwardCommand: ParsableCommand {
     @Option(name: .long, help: "Worker threads (0: OpenMP's default).")
     var threads: Int = 0
 
-    @Option(name: .long, help: "Convolution engine: onednn (fast) or naive (reference).")
+    @Option(name: .long, help: "Convolution engine: onednn (fast), onednn-unfused (no conv+norm fusion) or naive (reference).")
     var engine: String = "onednn"
 
     @Flag(name: .long, help: "Time forward passes on random inputs instead of reading --inputs.")
@@ -46,7 +46,9 @@ struct ForwardCommand: ParsableCommand {
     func validate() throws {
         guard !weights.isEmpty else { throw ValidationError("--weights needs at least one file") }
         guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
-        guard ["onednn", "naive"].contains(engine) else { throw ValidationError("--engine must be onednn or naive") }
+        guard ["onednn", "onednn-unfused", "naive"].contains(engine) else {
+            throw ValidationError("--engine must be onednn, onednn-unfused or naive")
+        }
         if bench {
             guard shape.count == 3, shape.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {
                 throw ValidationError("--shape needs three sizes in 1...1024")
@@ -62,8 +64,11 @@ struct ForwardCommand: ParsableCommand {
         MemoryTuning.keepFreedMemory()
         let network = try Network.load(paths: weights)
         for note in network.notes { FileHandle.standardError.write(Data("cmfseg: note: \(note)\n".utf8)) }
-        let ctx = ForwardContext(engine: engine == "naive" ? NaiveConvolutionEngine() : OneDNNConvolutionEngine(),
-                                 threads: threads)
+        let engines: [String: any ConvolutionEngine] = [
+            "onednn": OneDNNConvolutionEngine(), "onednn-unfused": OneDNNConvolutionEngine(fusesNormalization: false),
+            "naive": NaiveConvolutionEngine(),
+        ]
+        let ctx = ForwardContext(engine: engines[engine] ?? OneDNNConvolutionEngine(), threads: threads)
         if bench { return try runBench(network, ctx) }
         let input = try SafeTensorsFile.read(path: inputs!)
         func need(_ name: String) throws -> Tensor {
