@@ -15,15 +15,21 @@
  * cmfk_dnnl_shares_openmp_runtime, which the tests assert). If a host process loaded
  * libgomp first (e.g. a Python process that imported a libgomp user before loading
  * libcmfseg.so), oneDNN would run on libgomp: then we set the thread count in both runtimes
- * before each call (found with dlvsym on the GNU version), so neither oversubscribes on its
- * own; the idle pool's spinning threads can still steal time briefly after a parallel
- * region (libomp KMP_BLOCKTIME / libgomp GOMP_SPINCOUNT). */
+ * before each call (found with dlvsym on the GNU version), and set libomp's blocktime to 0
+ * so its idle workers sleep instead of spinning against oneDNN's libgomp workers.
+ * Measured with LD_PRELOAD=libgomp.so.1 to force that case (64^3 CMFF forward, 2 threads):
+ * libgomp's idle workers then spin while our libomp kernels run (39% of samples in
+ * libgomp), doubling the CPU time (2.1 s vs 1.1 s); OMP_WAIT_POLICY=passive in the
+ * environment before the process starts brings it back to 1.1 s. libgomp reads it only at
+ * load time, so a host that loads libgomp before cmfseg should set it (to be said in the C API docs). */
 #define _GNU_SOURCE
 #include "cmf_nn.h"
 #include <dlfcn.h>
 #include <dnnl.h>
 #include <omp.h>
 #include <pthread.h>
+#include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static dnnl_engine_t g_engine;
@@ -31,6 +37,7 @@ static int g_engine_status = -1;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static void (*g_foreign_set_threads)(int);   /* libgomp's omp_set_num_threads, if bound apart */
 static int (*g_foreign_get_threads)(void);
+static int g_two_runtimes;
 
 static int same_library(void *a, void *b) {
     Dl_info ia, ib;
@@ -49,6 +56,7 @@ int cmfk_dnnl_shares_openmp_runtime(void) {
 static void init_engine(void) {
     g_engine_status = dnnl_engine_create(&g_engine, dnnl_cpu, 0) == dnnl_success ? 0 : -3;
     if (!cmfk_dnnl_shares_openmp_runtime()) {
+        g_two_runtimes = 1;
         g_foreign_set_threads = (void (*)(int))dlvsym(RTLD_DEFAULT, "omp_set_num_threads", "OMP_1.0");
         g_foreign_get_threads = (int (*)(void))dlvsym(RTLD_DEFAULT, "omp_get_max_threads", "OMP_1.0");
     }
@@ -80,10 +88,60 @@ static int reorder_into(dnnl_stream_t stream, dnnl_memory_t from, const dnnl_mem
     return rc;
 }
 
-int cmfk_conv3d_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
-                    const float *weight, const float *bias, int64_t co,
-                    int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
-                    float *out, int threads) {
+/* Channels-last [plane][c] (one sample) -> channel planes [c][plane], with instance
+ * normalisation (mean and biased variance per channel, in double) and leaky ReLU on the way:
+ * two reading passes for the statistics, one transposing pass in tiles that fit L1. */
+static int nhwc_instnorm_lrelu(const float *t, int64_t c, int64_t plane, float eps, float slope,
+                               float *out, int nt) {
+    double *part = calloc((size_t)(nt * c), sizeof(double));
+    double *mean = calloc((size_t)c, sizeof(double));
+    float *fm = malloc(sizeof(float) * (size_t)c), *finv = malloc(sizeof(float) * (size_t)c);
+    if (!part || !mean || !fm || !finv) { free(part); free(mean); free(fm); free(finv); return -1; }
+    for (int pass = 0; pass < 2; pass++) {
+        memset(part, 0, sizeof(double) * (size_t)(nt * c));
+        #pragma omp parallel num_threads(nt)
+        {
+            int id = omp_get_thread_num(), nth = omp_get_num_threads();
+            double *p = part + (int64_t)id * c;
+            int64_t s0 = plane * id / nth, s1 = plane * (id + 1) / nth;
+            if (pass == 0) {
+                for (int64_t s = s0; s < s1; s++)
+                    for (int64_t k = 0; k < c; k++) p[k] += t[s * c + k];
+            } else {
+                for (int64_t s = s0; s < s1; s++)
+                    for (int64_t k = 0; k < c; k++) { double dv = t[s * c + k] - mean[k]; p[k] += dv * dv; }
+            }
+        }
+        for (int64_t k = 0; k < c; k++) {
+            double acc = 0;
+            for (int i = 0; i < nt; i++) acc += part[(int64_t)i * c + k];
+            if (pass == 0) mean[k] = acc / (double)plane;
+            else { fm[k] = (float)mean[k]; finv[k] = (float)(1.0 / sqrt(acc / (double)plane + (double)eps)); }
+        }
+    }
+    const int64_t tile = 64;
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t s0 = 0; s0 < plane; s0 += tile) {
+        int64_t s1 = s0 + tile < plane ? s0 + tile : plane;
+        for (int64_t k = 0; k < c; k++) {
+            float m = fm[k], iv = finv[k];
+            float *o = out + k * plane;
+            for (int64_t s = s0; s < s1; s++) {
+                float y = (t[s * c + k] - m) * iv;
+                o[s] = y >= 0 ? y : y * slope;
+            }
+        }
+    }
+    free(part); free(mean); free(fm); free(finv);
+    return 0;
+}
+
+/* The convolution; with `fuse` set, instance norm + leaky ReLU are applied to the output,
+ * reading oneDNN's channels-last result directly when it chose that layout. */
+static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
+                     const float *weight, const float *bias, int64_t co,
+                     int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
+                     float *out, int threads, int fuse, float eps, float slope) {
     if (n <= 0 || ci <= 0 || d <= 0 || h <= 0 || w <= 0 || co <= 0 || kd <= 0 || kh <= 0 || kw <= 0 ||
         stride <= 0 || pad < 0 || d + 2 * pad < kd || h + 2 * pad < kh || w + 2 * pad < kw)
         return -2;
@@ -92,6 +150,9 @@ int cmfk_conv3d_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h
     int64_t od = (d + 2 * pad - kd) / stride + 1, oh = (h + 2 * pad - kh) / stride + 1,
             ow = (w + 2 * pad - kw) / stride + 1;
 
+    /* Two pools: libomp's idle workers would spin for KMP_BLOCKTIME (200 ms) after each of
+     * our kernels and steal the cores from oneDNN's libgomp workers; let them sleep at once. */
+    if (g_two_runtimes) kmp_set_blocktime(0);
     int saved = omp_get_max_threads(), saved_foreign = 0;
     if (threads > 0) {
         omp_set_num_threads(threads);
@@ -101,7 +162,9 @@ int cmfk_conv3d_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h
         }
     }
 
-    int rc = 0;
+    int rc = 0, fused_done = 0;
+    int64_t oplane = od * oh * ow;
+    dnnl_memory_desc_t d_nhwc;
     dnnl_stream_t stream = NULL;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t conv = NULL;
@@ -149,10 +212,20 @@ int cmfk_conv3d_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h
     }
     /* Free the blocked input before the output reorder allocates nothing more: keeps the peak low. */
     if (own_src) { dnnl_memory_destroy(src); own_src = 0; src = NULL; }
-    if (own_dst) {
+    if (fuse && own_dst && dnnl_memory_desc_init_by_tag(&d_nhwc, 5, ddims, dnnl_f32, dnnl_ndhwc) == dnnl_success &&
+        dnnl_memory_desc_equal(dmd, &d_nhwc)) {
+        void *handle = NULL;
+        if (dnnl_stream_wait(stream) != dnnl_success || dnnl_memory_get_data_handle(dst, &handle) != dnnl_success) {
+            rc = -3;
+            goto done;
+        }
+        int nt = threads > 0 ? threads : omp_get_max_threads();
+        for (int64_t s = 0; s < n && rc == 0; s++)
+            rc = nhwc_instnorm_lrelu((const float *)handle + s * oplane * co, co, oplane, eps, slope,
+                                     out + s * co * oplane, nt);
+        fused_done = 1;
+    } else if (own_dst) {
         dnnl_memory_t plain_out = NULL;
-        int dummy = 0;
-        (void)dummy;
         dnnl_primitive_desc_t rpd = NULL;
         dnnl_primitive_t r = NULL;
         plain_out = udst;
@@ -167,6 +240,8 @@ int cmfk_conv3d_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h
         if (rpd) dnnl_primitive_desc_destroy(rpd);
     }
     if (rc == 0 && dnnl_stream_wait(stream) != dnnl_success) rc = -3;
+    if (rc == 0 && fuse && !fused_done)
+        rc = cmfk_instnorm_lrelu_f32(out, n * co, oplane, eps, slope, threads);
 
 done:
     if (stream) dnnl_stream_wait(stream);
@@ -185,4 +260,18 @@ done:
         if (g_foreign_set_threads && saved_foreign > 0) g_foreign_set_threads(saved_foreign);
     }
     return rc;
+}
+
+int cmfk_conv3d_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
+                    const float *weight, const float *bias, int64_t co,
+                    int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
+                    float *out, int threads) {
+    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 0, 0, 0);
+}
+
+int cmfk_conv3d_instnorm_lrelu_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
+                                   const float *weight, const float *bias, int64_t co,
+                                   int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
+                                   float eps, float slope, float *out, int threads) {
+    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 1, eps, slope);
 }

@@ -77,7 +77,7 @@ int cmfk_components_u8(const uint8_t *mask, int32_t *labels, int64_t nx, int64_t
 int cmfk_components_u8_naive(const uint8_t *mask, int32_t *labels, int64_t nx, int64_t ny, int64_t nz,
                              int connectivity, int64_t *count);
 
-/* Network layers (convolution, normalisation, pooling, ...). */
+/* ---- Network layers (cmf_nn.h: convolution, normalisation, pooling, ...) -------------- */
 #include "cmf_nn.h"
 
 #endif

@@ -5,8 +5,19 @@ public struct ForwardContext: Sendable {
     /// Worker threads (`<= 0`: OpenMP's default).
     public var threads: Int
 
-    public init(engine: any ConvolutionEngine = defaultConvolutionEngine(), threads: Int = 0) {
+    /// Polled between layers; returning true ends the forward pass with `CMFError.aborted`
+    /// (a 128³ CMFF forward takes seconds, so cancelling between windows alone is slow).
+    public var isCancelled: (@Sendable () -> Bool)?
+
+    public init(engine: any ConvolutionEngine = defaultConvolutionEngine(), threads: Int = 0,
+                isCancelled: (@Sendable () -> Bool)? = nil) {
         self.engine = engine
         self.threads = threads
+        self.isCancelled = isCancelled
+    }
+
+    /// - Throws: `CMFError.aborted` when `isCancelled` says so.
+    public func checkCancelled() throws {
+        if let isCancelled, isCancelled() { throw CMFError.aborted("forward pass cancelled") }
     }
 }

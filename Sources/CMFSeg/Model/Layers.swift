@@ -48,7 +48,8 @@ public struct LeakyReLU: Sendable {
 }
 
 /// The `conv_norm_lrelu` block: Conv3d (3×3×3 s1 p1, or the discriminator's 4×4×4 s2 p1) →
-/// InstanceNorm3d → LeakyReLU. Norm and activation run fused in one pass over the output.
+/// InstanceNorm3d → LeakyReLU. The engine may fuse all three
+/// (`ConvolutionEngine.forwardInstanceNormLeakyReLU`); norm and activation are one pass anyway.
 public struct CNL: Sendable {
     public var conv: Conv3d
     public var norm: InstanceNorm3d
@@ -61,8 +62,7 @@ public struct CNL: Sendable {
     }
 
     public func forward(_ x: Tensor, _ ctx: ForwardContext) throws -> Tensor {
-        var y = try conv.forward(x, ctx)
-        try y.instanceNormLeakyReLU(eps: norm.eps, slope: activation.slope, threads: ctx.threads)
-        return y
+        try ctx.engine.forwardInstanceNormLeakyReLU(x, weight: conv.weight, bias: conv.bias, geometry: conv.geometry,
+                                                    eps: norm.eps, slope: activation.slope, threads: ctx.threads)
     }
 }

@@ -56,6 +56,7 @@ public struct M2G: Sendable {
         var s0 = o0!.logits, s1 = o1!.logits
         try s0.softmaxChannels(threads: t)
         try s1.softmaxChannels(threads: t)
+        try ctx.checkCancelled()
         var xx1: Tensor? = try convNL1.forward(Tensor.concatChannels([o0!.x1, o1!.x1]), ctx)
         var xx2: Tensor? = try convNL2.forward(Tensor.concatChannels([o0!.x2, o1!.x2]), ctx).upsample2(threads: t)
         o0 = nil

@@ -75,7 +75,10 @@ public struct M3DUNet: Sendable {
         guard d % 16 == 0, h % 16 == 0, w % 16 == 0 else {
             throw CMFError.shape("U-Net input spatial size \([d, h, w]) is not a multiple of 16")
         }
-        func b(_ id: String, _ t: Tensor) throws -> Tensor { try blocks[id]!.forward(t, ctx) }
+        func b(_ id: String, _ t: Tensor) throws -> Tensor {
+            try ctx.checkCancelled()
+            return try blocks[id]!.forward(t, ctx)
+        }
         let t = ctx.threads
         let e1 = try b("12", b("11", x))
         let e2 = try b("22", b("21", e1.maxPool2(threads: t)))

@@ -41,6 +41,21 @@ public protocol ConvolutionEngine: Sendable {
     /// - Throws: `CMFError.shape` for inconsistent shapes, `.outOfMemory`, `.internal`.
     func forward(_ input: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
                  threads: Int) throws -> Tensor
+
+    /// `forward` followed by instance normalisation (no affine, `eps`) and leaky ReLU
+    /// (`slope`) — the `CNL` block — which an engine may fuse. The default runs them one
+    /// after the other. (Training needs the pre-norm output and uses `forward`.)
+    func forwardInstanceNormLeakyReLU(_ input: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
+                                      eps: Float, slope: Float, threads: Int) throws -> Tensor
+}
+
+extension ConvolutionEngine {
+    public func forwardInstanceNormLeakyReLU(_ input: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
+                                             eps: Float, slope: Float, threads: Int) throws -> Tensor {
+        var y = try forward(input, weight: weight, bias: bias, geometry: geometry, threads: threads)
+        try y.instanceNormLeakyReLU(eps: eps, slope: slope, threads: threads)
+        return y
+    }
 }
 
 /// Checks the shapes of a convolution call and returns the output shape (shared by engines).

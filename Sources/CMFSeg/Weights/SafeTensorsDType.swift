@@ -18,9 +18,13 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable {
         var out = [Float](repeating: 0, count: count)
         switch self {
         case .f32:
+            #if _endian(little)
+            out.withUnsafeMutableBytes { $0.copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[0..<(4 * count)])) }
+            #else
             for k in 0..<count {
                 out[k] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self)))
             }
+            #endif
         case .f16:
             for k in 0..<count {
                 out[k] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))))
@@ -40,7 +44,11 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable {
         out.reserveCapacity(out.count + values.count * size)
         switch self {
         case .f32:
+            #if _endian(little)
+            values.withUnsafeBytes { out.append(contentsOf: $0) }
+            #else
             for v in values { appendLE(v.bitPattern, &out) }
+            #endif
         case .f16:
             for v in values { appendLE(Float16(v).bitPattern, &out) }
         case .bf16:

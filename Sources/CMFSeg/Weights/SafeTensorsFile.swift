@@ -45,6 +45,13 @@ public struct SafeTensorsFile: Sendable {
     /// - Throws: `CMFError.io` if unreadable, `.format` for a damaged file, `.unsupported`
     ///   for a dtype other than F32/F16/BF16; every message names `path`.
     public static func read(path: String) throws -> SafeTensorsFile {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw CMFError.io("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw CMFError.io("cannot read \(path): not a regular file")
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)

@@ -26,6 +26,14 @@ final class PyTorchFixtureTests: XCTestCase {
         XCTAssertLessThanOrEqual(ef, 1e-4)
     }
 
+    /// The work of one 128³ forward as BENCHMARKS.md counts it (571 GFLOP, 223 per branch).
+    func testFlopCountMatchesBenchmarkDocs() throws {
+        let net = try Network.load(paths: Self.m2gFiles)
+        guard case .cmff(let m2g) = net.body else { return XCTFail("not CMFF") }
+        XCTAssertEqual(net.flops(spatial: [128, 128, 128]) / 1e9, 571, accuracy: 1)
+        XCTAssertEqual(m2g.net0.flops(spatial: [128, 128, 128]) / 1e9, 223, accuracy: 1)
+    }
+
     func testBranch0InnerTensorsMatchPyTorch() throws {
         let net = try Network.load(paths: Self.m2gFiles)
         guard case .cmff(let m2g) = net.body else { return XCTFail("not CMFF") }

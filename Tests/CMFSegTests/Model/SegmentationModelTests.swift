@@ -1,5 +1,6 @@
 @testable import CMFSeg
 import TestSupport
+import Foundation
 import XCTest
 
 final class SegmentationModelTests: XCTestCase {
@@ -39,9 +40,29 @@ final class SegmentationModelTests: XCTestCase {
         XCTAssertThrowsError(try p1.probabilities(for: all))
     }
 
+    func testForwardPassCanBeCancelledBetweenLayers() throws {
+        let calls = Counter()
+        let model = try SegmentationModel(weightPaths: PyTorchFixtureTests.m2gFiles,
+                                          context: ForwardContext(threads: 1, isCancelled: { calls.increment() > 3 }))
+        let p = try model.predictor(available: [.t1, .t1ce])
+        XCTAssertThrowsError(try p.probabilities(for: Tensor(zeros: [1, 2, 16, 16, 16]))) { e in
+            guard case CMFError.aborted = e else { return XCTFail("\(e)") }
+        }
+        XCTAssertEqual(calls.value, 4)
+    }
+
     func testDiscriminatorIsNotASegmentationModel() {
         XCTAssertThrowsError(try SegmentationModel(weightPaths: [Fixtures.path("pytorch/disc_dx5.safetensors")])) { error in
             guard case CMFError.unsupported = error else { return XCTFail("\(error)") }
         }
     }
+}
+
+/// A thread-safe call counter for the cancellation test.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var n = 0
+    var value: Int { lock.lock(); defer { lock.unlock() }; return n }
+    /// Increments and returns the new count.
+    func increment() -> Int { lock.lock(); defer { lock.unlock() }; n += 1; return n }
 }

@@ -27,6 +27,28 @@ final class ConvolutionEngineTests: XCTestCase {
         print("oneDNN vs naive: worst max abs error \(worst)")
     }
 
+    /// The fused conv + instance norm + leaky ReLU against naive conv then the norm kernel.
+    func testFusedCNLMatchesUnfusedNaive() throws {
+        var worst: Float = 0
+        for (k, st, p, n, ci, co, dims) in [(3, 1, 1, 1, 2, 16, [16, 8, 12]), (3, 1, 1, 2, 5, 7, [6, 5, 4]),
+                                            (4, 2, 1, 1, 16, 32, [8, 10, 12]), (1, 1, 0, 1, 3, 4, [3, 4, 5])] {
+            let x = Tensor(shape: [n, ci] + dims, storage: (0..<(n * ci * dims.reduce(1, *))).map { _ in Float.random(in: -2...2) })
+            let w = Tensor(shape: [co, ci, k, k, k], storage: (0..<(co * ci * k * k * k)).map { _ in Float.random(in: -0.5...0.5) })
+            let b = Tensor(shape: [co], storage: (0..<co).map { _ in Float.random(in: -1...1) })
+            let g = ConvolutionGeometry(stride: st, padding: p)
+            for threads in [1, 2] {
+                let fused = try OneDNNConvolutionEngine().forwardInstanceNormLeakyReLU(x, weight: w, bias: b, geometry: g,
+                                                                                       eps: 1e-5, slope: 0.2, threads: threads)
+                let ref = try NaiveConvolutionEngine().forwardInstanceNormLeakyReLU(x, weight: w, bias: b, geometry: g,
+                                                                                    eps: 1e-5, slope: 0.2, threads: threads)
+                let e = try fused.maxAbsDifference(ref)
+                worst = max(worst, e)
+                XCTAssertLessThanOrEqual(e, 1e-4, "x \(x.shape) w \(w.shape)")
+            }
+        }
+        print("fused CNL vs naive: worst max abs error \(worst)")
+    }
+
     /// oneDNN (linked against GNU libgomp) must run on our LLVM libomp pool in this process.
     func testOneDNNSharesOurOpenMPRuntime() {
         XCTAssertTrue(OneDNNConvolutionEngine.sharesOpenMPRuntime)

@@ -87,6 +87,15 @@ final class SafeTensorsTests: XCTestCase {
         assertFormat(file(#"{"a":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}}"#, data: 1), "unknown dtype")
     }
 
+    func testNonRegularFilesAreRefusedWithoutReading() {
+        for path in ["/dev/zero", NSTemporaryDirectory()] {
+            XCTAssertThrowsError(try SafeTensorsFile.read(path: path)) { e in
+                guard case CMFError.io(let m) = e else { return XCTFail("\(e)") }
+                XCTAssertTrue(m.contains("not a regular file"), m)
+            }
+        }
+    }
+
     func testUnreadableFileIsIOError() {
         XCTAssertThrowsError(try SafeTensorsFile.read(path: "/nonexistent/w.safetensors")) { e in
             guard case CMFError.io(let m) = e else { return XCTFail("\(e)") }

@@ -93,3 +93,32 @@ final class WeightLoadingTests: XCTestCase {
         XCTAssertEqual(g.leakySlope, 0.2)
     }
 }
+
+final class NetworkWriteTests: XCTestCase {
+    /// Load the raw PyTorch export, write it with metadata, load it again: same tensors,
+    /// metadata read back, nothing inferred.
+    func testWriteThenLoadKeepsTensorsAndMetadata() throws {
+        let net = try Network.load(paths: PyTorchFixtureTests.m2gFiles)
+        let dir = try Fixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("m2g.safetensors").path
+        try net.write(to: path, extraMetadata: ["class_values": "0,2,1,4", "pairs": "t1,t1ce|t2,flair"])
+        let set = try WeightSet.load(paths: [path])
+        let original = try WeightSet.load(paths: PyTorchFixtureTests.m2gFiles)
+        XCTAssertEqual(Set(set.tensors.keys), Set(original.tensors.keys))
+        for (k, v) in original.tensors { XCTAssertEqual(set.tensors[k]?.storage, v.storage, k) }
+        XCTAssertEqual(set.metadata["architecture"], "cmff-m2g")
+        XCTAssertEqual(set.metadata["base_filters"], "16")
+        XCTAssertEqual(set.metadata["leaky_slope"], "0.01")
+        let back = try Network.load(set)
+        XCTAssertTrue(back.notes.isEmpty, "\(back.notes)")
+        XCTAssertTrue(try SegmentationModel(network: back).notes.isEmpty)
+
+        let disc = try Network.load(paths: [Fixtures.path("pytorch/disc_dx5.safetensors")])
+        try disc.write(to: path, dtype: .bf16)
+        let discBack = try Network.load(paths: [path])
+        XCTAssertEqual(discBack.architecture, .discriminator)
+        XCTAssertEqual(discBack.leakySlope, 0.2)
+        XCTAssertEqual(discBack.metadata["source"], "2m_re1 gan_22 dx_5")
+    }
+}
