@@ -10,8 +10,11 @@ public struct SlidingWindowOptions: Equatable, Sendable {
     /// σ of the Gaussian importance map as a fraction of the patch size (nnU-Net: 1/8).
     public var sigmaScale: Double = 1.0 / 8
 
-    /// The largest patch side accepted (a 512³ float window of 4 channels is already 2 GiB).
-    public static let maximumPatchSide = 512
+    /// The largest patch side accepted.
+    public static let maximumPatchSide = 256
+    /// The largest patch volume accepted: the CMFF forward pass needs about 1.5 GiB at 128³
+    /// and grows linearly, so 4 × 128³ ≈ 8.4 M voxels is about 6 GiB.
+    public static let maximumPatchVoxels = 4 * 128 * 128 * 128
 
     public init() {}
 
@@ -22,6 +25,9 @@ public struct SlidingWindowOptions: Equatable, Sendable {
             guard n >= 1, n <= Self.maximumPatchSide, n % m == 0 else {
                 throw CMFError.invalidArgument("patch size \(patch) is invalid along \(axis): each side must be a multiple of \(m) in 1...\(Self.maximumPatchSide)")
             }
+        }
+        guard patch.count <= Self.maximumPatchVoxels else {
+            throw CMFError.invalidArgument("patch size \(patch) has \(patch.count) voxels; at most \(Self.maximumPatchVoxels) (memory grows with the patch: about 1.5 GiB at 128³)")
         }
         guard overlap.isFinite, overlap >= 0, overlap < 1 else {
             throw CMFError.invalidArgument("overlap must be in [0, 1) (got \(overlap))")

@@ -116,6 +116,10 @@ final class SlidingWindowTests: XCTestCase {
         var options = SlidingWindowOptions()
         options.patch = Shape3(12, 16, 16)  // not a multiple of 8
         XCTAssertThrowsError(try SlidingWindow.predict(model, input: input, options: options))
+        options.patch = Shape3(256, 256, 256)  // beyond the memory cap
+        XCTAssertThrowsError(try SlidingWindow.predict(model, input: input, options: options)) { error in
+            XCTAssertTrue("\(error)".contains("at most"), "\(error)")
+        }
         options.patch = Shape3(16, 16, 16)
         options.overlap = 1
         XCTAssertThrowsError(try SlidingWindow.predict(model, input: input, options: options))
