@@ -69,6 +69,7 @@ struct SegmentCommand: ParsableCommand {
     }
 
     func execute() throws {
+        ProcessMemory.keepFreedMemory()  // see its documentation: ~35% faster windows
         var paths: [Modality: String] = [:]
         for (m, p) in [(Modality.t1, t1), (.t1ce, t1ce), (.t2, t2), (.flair, flair)] { if let p { paths[m] = p } }
         let context = ForwardContext(engine: engine == "naive" ? NaiveConvolutionEngine() : OneDNNConvolutionEngine(),

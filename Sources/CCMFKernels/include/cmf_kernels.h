@@ -77,6 +77,12 @@ int cmfk_components_u8(const uint8_t *mask, int32_t *labels, int64_t nx, int64_t
 int cmfk_components_u8_naive(const uint8_t *mask, int32_t *labels, int64_t nx, int64_t ny, int64_t nz,
                              int connectivity, int64_t *count);
 
+/* ---- cmf_memory.c: allocator settings for executables ------------------------------ */
+/* Makes glibc keep freed memory (big blocks from the heap, no trimming) so the forward
+ * pass's large temporaries are reused rather than mmap'ed and page-faulted every time.
+ * Process-wide: for the CLI only, never called by the library. Returns 1 if applied. */
+int cmfk_malloc_keep_freed(void);
+
 /* ---- Network layers (cmf_nn.h: convolution, normalisation, pooling, ...) -------------- */
 #include "cmf_nn.h"
 
