@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""Computes Tests/Fixtures/eval_expected.json: the values `cmfseg evaluate` must reproduce.
+
+Run once (slow: MedPy takes seconds per case) with the test venv:
+
+    /work/venv/bin/python Tests/Scripts/make_eval_expected.py \
+        Tests/Fixtures/brats-labels Tests/Fixtures/eval_expected.json
+
+Reference tools and exactly which function produced each number
+----------------------------------------------------------------
+Whole-region metrics (per region WT = {1,2,4}, TC = {1,4}, ET = {4}; BraTS 2018 labels):
+- dice:         medpy.metric.binary.dc(pred, ref)                          (MedPy 0.5.x)
+- sensitivity:  medpy.metric.binary.sensitivity(pred, ref)
+- specificity:  medpy.metric.binary.specificity(pred, ref)
+- hd95:         medpy.metric.binary.hd95(pred, ref, voxelspacing=zooms)
+- hd:           medpy.metric.binary.hd(pred, ref, voxelspacing=zooms)
+- assd:         medpy.metric.binary.assd(pred, ref, voxelspacing=zooms)
+- nsd:          panoptica.metrics.normalized_surface_dice._compute_normalized_surface_dice(
+                    ref, pred, voxelspacing=zooms, threshold=None)  -> tolerance = min(zooms)
+- volumes:      numpy.count_nonzero(mask) * prod(zooms)
+  Empty-mask conventions (METRICS.md; MedPy raises or returns 0 there, so they are applied here
+  explicitly and never come from MedPy): both empty -> dice 1, sensitivity 1, hd95/hd/assd 0,
+  nsd 1; exactly one empty -> dice 0, hd95/hd/assd = image diagonal in mm
+  (sqrt(sum((dims*zooms)^2)); 373.128664 on 240x240x155 at 1 mm), nsd 0; reference empty ->
+  sensitivity 0 unless the prediction is empty too. Specificity is MedPy's everywhere.
+Lesion-wise metrics: panoptica.Panoptica_Evaluator built from brats_evaluation's bundled
+`configs/config_gli.yaml` (BraTS 2025 glioma: SEMANTIC input, ConnectedComponentsInstanceApproximator
+(cc3d, 26-connectivity), MaxBipartiteMatching on DSC with threshold 1e-6, instance metrics
+DSC/NSD/HD95, its edge-case handler), with only the label groups replaced by BraTS 2018 ones
+(wt = LabelMergeGroup [1,2,4], tc = LabelMergeGroup [1,4], et = LabelGroup [4]); called as
+`brats_evaluation.evaluation.evaluate_single_exam` does: evaluator.evaluate(pred, ref) and
+`to_dict()`. Keys tp, fp, fn, rq, sq_dsc, sq_hd95, pq_dsc (reported as pq). panoptica's global
+metrics (global_bin_dsc / _hd95 / _nsd) are stored too, for reference only: panoptica replaces
+them by edge-case constants whenever the two masks do not overlap.
+Anisotropic variants: the same arrays with zooms replaced by ANISO_SPACING (MedPy with
+voxelspacing, panoptica with evaluate(..., voxelspacing=...)).
+
+Floats are stored with Python's repr (shortest round-trip form); NaN and infinities as the
+strings "nan", "inf", "-inf".
+"""
+import json
+import math
+import sys
+import tempfile
+import time
+from importlib import metadata
+from importlib.resources import files
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+from medpy.metric import binary as mb
+from panoptica import Panoptica_Evaluator
+from panoptica.metrics.normalized_surface_dice import _compute_normalized_surface_dice
+
+REGIONS = {"WT": (1, 2, 4), "TC": (1, 4), "ET": (4,)}
+ANISO_SPACING = (1.2, 0.9, 2.5)
+ANISO_STEPS = ["step0200", "step3000", "step9000", "step15000", "step29800"]  # resolved against the files present
+
+
+def enc(v):
+    if isinstance(v, (int, np.integer)):
+        return int(v)
+    v = float(v)
+    if math.isnan(v):
+        return "nan"
+    if math.isinf(v):
+        return "inf" if v > 0 else "-inf"
+    return v
+
+
+def panoptica_evaluator() -> Panoptica_Evaluator:
+    text = files("brats_evaluation").joinpath("configs", "config_gli.yaml").read_text()
+    head, sep, _ = text.partition("segmentation_class_groups:")
+    assert sep, "config_gli.yaml layout changed"
+    groups = (
+        "segmentation_class_groups: !SegmentationClassGroups\n"
+        "  groups:\n"
+        "    et: !LabelGroup\n      single_instance: false\n      value_labels: [4]\n"
+        "    tc: !LabelMergeGroup\n      single_instance: false\n      value_labels: [1, 4]\n"
+        "    wt: !LabelMergeGroup\n      single_instance: false\n      value_labels: [1, 2, 4]\n"
+        "verbose: false\n"
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        f.write(head + groups)
+        path = f.name
+    return Panoptica_Evaluator.load_from_config(path)
+
+
+def region_metrics(ref, pred, spacing, dims):
+    nr, npd = int(np.count_nonzero(ref)), int(np.count_nonzero(pred))
+    inter = int(np.count_nonzero(ref & pred))
+    vox = float(np.prod(spacing))
+    diag = math.sqrt(sum((d * s) ** 2 for d, s in zip(dims, spacing)))
+    out = {"ref_voxels": nr, "pred_voxels": npd, "intersection_voxels": inter,
+           "volume_ref_mm3": nr * vox, "volume_pred_mm3": npd * vox,
+           "specificity": mb.specificity(pred, ref)}
+    if nr == 0 and npd == 0:
+        out.update(dice=1.0, sensitivity=1.0, hd95=0.0, hd=0.0, assd=0.0, nsd=1.0, empty="both")
+    elif nr == 0 or npd == 0:
+        out.update(dice=0.0, sensitivity=0.0, hd95=diag, hd=diag, assd=diag,
+                   nsd=0.0, empty="ref" if nr == 0 else "pred")
+    else:
+        out.update(
+            dice=mb.dc(pred, ref),
+            sensitivity=mb.sensitivity(pred, ref),
+            hd95=mb.hd95(pred, ref, voxelspacing=spacing),
+            hd=mb.hd(pred, ref, voxelspacing=spacing),
+            assd=mb.assd(pred, ref, voxelspacing=spacing),
+            nsd=_compute_normalized_surface_dice(ref, pred, voxelspacing=spacing, threshold=None),
+            empty="none",
+        )
+    return out
+
+
+def lesion_metrics(res):
+    d = res.to_dict()
+    return {
+        "tp": int(d["tp"]), "fp": int(d["fp"]), "fn": int(d["fn"]),
+        "n_ref_instances": int(d["n_ref_instances"]), "n_pred_instances": int(d["n_pred_instances"]),
+        "rq": d["rq"], "sq_dsc": d["sq_dsc"], "sq_hd95": d["sq_hd95"], "pq": d["pq_dsc"],
+        "panoptica_global_bin_dsc": d.get("global_bin_dsc"),
+        "panoptica_global_bin_hd95": d.get("global_bin_hd95"),
+        "panoptica_global_bin_nsd": d.get("global_bin_nsd"),
+    }
+
+
+def evaluate_case(evaluator, ref_img, pred_img, spacing, pass_spacing):
+    ref_lab = np.asarray(ref_img.dataobj).astype(np.uint8)
+    pred_lab = np.asarray(pred_img.dataobj).astype(np.uint8)
+    dims = ref_lab.shape
+    if pass_spacing:
+        results = evaluator.evaluate(pred_lab, ref_lab, voxelspacing=spacing)
+    else:  # as brats-evaluation: the images themselves, spacing from their headers
+        results = evaluator.evaluate(pred_img, ref_img)
+    case = {}
+    for name, labels in REGIONS.items():
+        ref = np.isin(ref_lab, labels)
+        pred = np.isin(pred_lab, labels)
+        m = region_metrics(ref, pred, spacing, dims)
+        m["lesion"] = lesion_metrics(results[name.lower()])
+        case[name] = {k: (enc(v) if not isinstance(v, (dict, str)) else v) for k, v in m.items()}
+        case[name]["lesion"] = {k: enc(v) for k, v in m["lesion"].items() if v is not None}
+    return case
+
+
+def main():
+    src, dst = Path(sys.argv[1]), Path(sys.argv[2])
+    evaluator = panoptica_evaluator()
+    refs = sorted(src.glob("*_ref.nii.gz"))
+    cases, aniso = {}, {}
+    t0 = time.time()
+    for i, ref_path in enumerate(refs):
+        stem = ref_path.name[: -len("_ref.nii.gz")]
+        pred_path = src / f"{stem}_pred.nii.gz"
+        ref_img, pred_img = nib.load(ref_path), nib.load(pred_path)
+        spacing = tuple(float(z) for z in ref_img.header.get_zooms()[:3])
+        cases[stem] = {"spacing": list(spacing), "shape": list(ref_img.shape),
+                       **evaluate_case(evaluator, ref_img, pred_img, spacing, False)}
+        print(f"[{i + 1}/{len(refs)}] {stem} {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    stems = sorted(cases)
+    picks = [s for s in ANISO_STEPS if s in cases] or stems[:: max(1, len(stems) // 4)][:4]
+    for stem in picks:
+        ref_img = nib.load(src / f"{stem}_ref.nii.gz")
+        pred_img = nib.load(src / f"{stem}_pred.nii.gz")
+        aniso[stem] = {"spacing": list(ANISO_SPACING), "shape": list(ref_img.shape),
+                       **evaluate_case(evaluator, ref_img, pred_img, ANISO_SPACING, True)}
+        print(f"aniso {stem} {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    doc = {
+        "generator": "Tests/Scripts/make_eval_expected.py (see its docstring for the exact functions)",
+        "versions": {p: metadata.version(p) for p in
+                     ("medpy", "panoptica", "brats-evaluation", "numpy", "scipy", "nibabel", "connected-components-3d")},
+        "labels": "brats2018", "regions": {k: list(v) for k, v in REGIONS.items()},
+        "nsd_tolerance": "min(spacing) (panoptica default)",
+        "cases": cases, "anisotropic": aniso,
+    }
+    tmp = dst.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    tmp.replace(dst)
+
+
+if __name__ == "__main__":
+    main()
