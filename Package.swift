@@ -10,6 +10,7 @@
 //     CMFSeg            the Swift core: volumes, NIfTI, tensors, models, inference, evaluation
 //     CCMFKernels       C + OpenMP voxel kernels (LLVM libomp)
 //     CNifti            nifticlib (Debian libnifti2-dev), a system library
+//     CDeflate          libdeflate + zlib (Debian libdeflate-dev, zlib1g-dev): fast .nii.gz
 //     CMFSegABI         the public header as a Clang module, so the exports are type-checked
 //   Tests: one target per module, fixtures in Tests/Fixtures.
 import PackageDescription
@@ -47,7 +48,7 @@ let package = Package(
         // Implementation
         .target(
             name: "CMFSeg",
-            dependencies: ["CCMFKernels", "CNifti"],
+            dependencies: ["CCMFKernels", "CNifti", "CDeflate"],
             exclude: ["Resources"],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/nifti"])],
             linkerSettings: openMPLinker
@@ -60,6 +61,7 @@ let package = Package(
             linkerSettings: openMPLinker
         ),
         .systemLibrary(name: "CNifti", path: "Sources/CNifti"),
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
         .systemLibrary(name: "CMFSegABI", path: "Sources/CMFSegABI"),
 
         // Tests
