@@ -14,7 +14,8 @@ Whole-region metrics (per region WT = {1,2,4}, TC = {1,4}, ET = {4}; BraTS 2018 
 - specificity:  medpy.metric.binary.specificity(pred, ref)
 - hd95:         medpy.metric.binary.hd95(pred, ref, voxelspacing=zooms)
 - hd:           medpy.metric.binary.hd(pred, ref, voxelspacing=zooms)
-- assd:         medpy.metric.binary.assd(pred, ref, voxelspacing=zooms)
+- assd:         medpy.metric.binary.assd(pred, ref, voxelspacing=zooms)  (0.5.2: mean of the pooled
+                distances of both directions, not the mean of the two directed means)
 - nsd:          panoptica.metrics.normalized_surface_dice._compute_normalized_surface_dice(
                     ref, pred, voxelspacing=zooms, threshold=None)  -> tolerance = min(zooms)
 - volumes:      numpy.count_nonzero(mask) * prod(zooms)

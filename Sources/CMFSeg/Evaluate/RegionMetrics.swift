@@ -32,7 +32,8 @@ public struct LesionMetrics: Sendable, Equatable {
 /// - `hd95`: border(X) = X minus its erosion by the 6-connected cross (grid-edge voxels are
 ///   border voxels); distances in mm from every border voxel of A to the nearest border
 ///   voxel of B and vice versa, pooled, 95th percentile with numpy's linear interpolation.
-/// - `hd`: the largest of those distances; `assd`: the mean of the two directed means.
+/// - `hd`: the largest of those distances; `assd`: their mean (MedPy 0.5.2 pools both
+///   directions; panoptica's ASSD would average the two directed means instead).
 /// - `nsd`: panoptica's normalised surface Dice (the GaNDLF form): the mean of the fractions
 ///   of each border within the tolerance of the other border, distance <= tolerance.
 /// - Distances with both masks empty are 0 (`nsd` 1); with one empty they follow

@@ -66,8 +66,10 @@ struct SurfaceDistances {
     /// Largest distance (Hausdorff).
     var hd: Double { max(aToB.max() ?? 0, bToA.max() ?? 0).squareRoot() }
 
-    /// Mean of the two directed mean distances (MedPy's `assd`).
-    var assd: Double { (Self.meanDistance(aToB) + Self.meanDistance(bToA)) / 2 }
+    /// Average symmetric surface distance as MedPy 0.5.2 computes it: the mean of the pooled
+    /// distances of both directions (panoptica's ASSD, the mean of the two directed means,
+    /// differs when the two borders have different sizes).
+    var assd: Double { Self.meanDistance(aToB + bToA) }
 
     /// panoptica's normalised surface Dice (GaNDLF form) at `tolerance` mm, with A the
     /// reference and B the prediction (its "a_to_b" are our `bToA`; same order of operations).
