@@ -61,9 +61,10 @@ public struct BraTSEvaluator: Sendable {
         }
     }
 
-    /// The core on raw voxels (x fastest), used by the C API without copies.
+    /// Evaluates raw label voxels (x fastest, `shape.count` each) on one grid of the given
+    /// spacing, without copying them (the C API's entry point). The names appear in messages.
     /// - Throws: as ``evaluate(reference:prediction:)``.
-    func evaluate(reference: UnsafeBufferPointer<UInt8>, prediction: UnsafeBufferPointer<UInt8>,
+    public func evaluate(reference: UnsafeBufferPointer<UInt8>, prediction: UnsafeBufferPointer<UInt8>,
                   shape: Shape3, spacing: SIMD3<Double>, referenceName: String = "reference",
                   predictionName: String = "prediction") throws -> EvaluationResult {
         try options.validate()

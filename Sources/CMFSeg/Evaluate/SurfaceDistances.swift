@@ -72,14 +72,14 @@ struct SurfaceDistances {
     var assd: Double { Self.meanDistance(aToB + bToA) }
 
     /// panoptica's normalised surface Dice (GaNDLF form) at `tolerance` mm, with A the
-    /// reference and B the prediction (its "a_to_b" are our `bToA`; same order of operations).
+    /// reference and B the prediction; panoptica's "a_to_b" are the reference-to-prediction
+    /// distances (our `aToB`), and the order of operations is the same.
     func nsd(tolerance: Double) -> Double {
-        let predToRef = bToA, refToPred = aToB
-        let inP = predToRef.reduce(0) { $0 + ($1.squareRoot() <= tolerance ? 1 : 0) }
-        let inR = refToPred.reduce(0) { $0 + ($1.squareRoot() <= tolerance ? 1 : 0) }
-        let na = Double(predToRef.count), nb = Double(refToPred.count)
-        let tpA = Double(inP) / na, tpB = Double(inR) / nb
-        let fp = Double(predToRef.count - inP) / na, fn = Double(refToPred.count - inR) / nb
+        let inA = aToB.reduce(0) { $0 + ($1.squareRoot() <= tolerance ? 1 : 0) }
+        let inB = bToA.reduce(0) { $0 + ($1.squareRoot() <= tolerance ? 1 : 0) }
+        let na = Double(aToB.count), nb = Double(bToA.count)
+        let tpA = Double(inA) / na, tpB = Double(inB) / nb
+        let fp = Double(aToB.count - inA) / na, fn = Double(bToA.count - inB) / nb
         return (tpA + tpB) / (tpA + tpB + fp + fn + Double.leastNormalMagnitude)
     }
 
