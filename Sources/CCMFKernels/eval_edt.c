@@ -147,3 +147,159 @@ int cmfk_edt_sq_f64_naive(const uint8_t *features, int64_t nx, int64_t ny, int64
     free(fx);
     return 0;
 }
+
+/* Lower envelope along a line as envelope_1d, evaluated only where q[x * qstride] != 0. */
+static void envelope_1d_at(double *line, int64_t n, int64_t stride, double w, const uint8_t *q,
+                           int64_t qstride, int64_t *v, double *zb, double *g) {
+    int64_t k = -1;
+    double w2 = w * w;
+    for (int64_t p = 0; p < n; p++) {
+        double fq = line[p * stride];
+        g[p] = fq;
+        if (isinf(fq)) continue;
+        if (k < 0) {
+            k = 0;
+            v[0] = p;
+            zb[0] = -INFINITY;
+            zb[1] = INFINITY;
+            continue;
+        }
+        for (;;) {
+            int64_t r = v[k];
+            double s = ((fq - g[r]) / w2 + (double)(p * p - r * r)) / (double)(2 * (p - r));
+            if (s <= zb[k] && k > 0) {
+                k--;
+                continue;
+            }
+            k++;
+            v[k] = p;
+            zb[k] = s;
+            zb[k + 1] = INFINITY;
+            break;
+        }
+    }
+    if (k < 0) return; /* stays +inf */
+    int64_t j = 0;
+    for (int64_t x = 0; x < n; x++) {
+        if (!q[x * qstride]) continue;
+        while (zb[j + 1] < (double)x) j++;
+        double t = (double)(x - v[j]) * w;
+        line[x * stride] = g[v[j]] + t * t;
+    }
+}
+
+int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int64_t nx,
+                           int64_t ny, int64_t nz, const double spacing[3], double *out,
+                           int threads) {
+    int64_t sxy = nx * ny, n = sxy * nz;
+    int nt = cmfk_thread_count(threads);
+    if (n < (1 << 15)) nt = 1;
+    int64_t maxn = nx > ny ? nx : ny;
+    if (nz > maxn) maxn = nz;
+    const double sx = spacing[0], sy = spacing[1], sz = spacing[2];
+    /* projections of the queries: which x, which (x, y) columns; which slices have features */
+    uint8_t *qx = calloc((size_t)nx, 1), *qxy = calloc((size_t)sxy, 1), *fz = calloc((size_t)nz, 1);
+    double *g2 = malloc(sizeof(double) * (size_t)n);
+    int64_t *xs = malloc(sizeof(int64_t) * (size_t)nx);
+    if (!qx || !qxy || !fz || !g2 || !xs) {
+        free(qx); free(qxy); free(fz); free(g2); free(xs);
+        return -1;
+    }
+    int64_t nq = 0;
+    for (int64_t z = 0; z < nz; z++) {
+        const uint8_t *qs = queries + z * sxy, *fs = features + z * sxy;
+        uint8_t anyf = 0;
+        for (int64_t i = 0; i < sxy; i++) {
+            anyf |= fs[i];
+            if (qs[i]) {
+                qxy[i] = 1;
+                nq++;
+            }
+        }
+        fz[z] = anyf != 0;
+    }
+    for (int64_t i = 0; i < sxy; i++)
+        if (qxy[i]) qx[i % nx] = 1;
+    int64_t nxs = 0;
+    for (int64_t x = 0; x < nx; x++)
+        if (qx[x]) xs[nxs++] = x;
+    int failed = 0;
+
+#pragma omp parallel num_threads(nt)
+    {
+        int64_t *v = malloc(sizeof(int64_t) * (size_t)maxn);
+        double *zb = malloc(sizeof(double) * (size_t)(maxn + 1));
+        double *g = malloc(sizeof(double) * (size_t)maxn);
+        double *g1 = malloc(sizeof(double) * (size_t)sxy);
+        if (!v || !zb || !g || !g1) {
+#pragma omp atomic write
+            failed = 1;
+        }
+        if (!failed) {
+            /* passes 1 + 2, slice by slice, for the query columns only */
+#pragma omp for schedule(static, 1)
+            for (int64_t z = 0; z < nz; z++) {
+                double *dst = g2 + z * sxy;
+                if (!fz[z]) {
+                    for (int64_t y = 0; y < ny; y++)
+                        for (int64_t k = 0; k < nxs; k++) dst[xs[k] + nx * y] = INFINITY;
+                    continue;
+                }
+                for (int64_t y = 0; y < ny; y++) {
+                    const uint8_t *f = features + z * sxy + y * nx;
+                    double *o = g1 + y * nx;
+                    int64_t last = -1;
+                    for (int64_t x = 0; x < nx; x++) {
+                        if (f[x]) last = x;
+                        o[x] = last < 0 ? INFINITY : (double)(x - last);
+                    }
+                    if (last < 0) continue; /* a row without features stays +inf */
+                    last = -1;
+                    for (int64_t x = nx - 1; x >= 0; x--) {
+                        if (f[x]) last = x;
+                        if (last >= 0) {
+                            double d = (double)(last - x);
+                            if (d < o[x]) o[x] = d;
+                        }
+                    }
+                    for (int64_t k = 0; k < nxs; k++) {
+                        double t = o[xs[k]] * sx;
+                        o[xs[k]] = t * t;
+                    }
+                }
+                for (int64_t k = 0; k < nxs; k++) {
+                    int64_t x = xs[k];
+                    envelope_1d(g1 + x, ny, nx, sy, v, zb, g);
+                    for (int64_t y = 0; y < ny; y++) dst[x + nx * y] = g1[x + nx * y];
+                }
+            }
+            /* pass 3 along z for the (x, y) columns holding queries, evaluated at the queries */
+#pragma omp for schedule(static, 1)
+            for (int64_t y = 0; y < ny; y++)
+                for (int64_t x = 0; x < nx; x++)
+                    if (qxy[x + nx * y])
+                        envelope_1d_at(g2 + x + nx * y, nz, sxy, sz, queries + x + nx * y, sxy, v, zb, g);
+        }
+        free(v); free(zb); free(g); free(g1);
+    }
+    int64_t k = 0;
+    if (!failed)
+        for (int64_t i = 0; i < n; i++)
+            if (queries[i]) out[k++] = g2[i];
+    free(qx); free(qxy); free(fz); free(g2); free(xs);
+    return failed ? -1 : nq;
+}
+
+int64_t cmfk_edt_sq_at_f64_naive(const uint8_t *features, const uint8_t *queries, int64_t nx,
+                                 int64_t ny, int64_t nz, const double spacing[3], double *out) {
+    int64_t n = nx * ny * nz;
+    double *all = malloc(sizeof(double) * (size_t)(n + 1));
+    if (!all) return -1;
+    if (cmfk_edt_sq_f64_naive(features, nx, ny, nz, spacing, all) != 0) {
+        free(all);
+        return -1;
+    }
+    int64_t k = cmfk_gather_f64(all, queries, n, out);
+    free(all);
+    return k;
+}

@@ -34,6 +34,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(name: .customLong("nsd-tolerance"), help: "NSD tolerance in mm (default: the smallest voxel spacing).") var nsdTolerance: Double?
     @Option(name: .customLong("empty-hd"), help: "HD95/HD/ASSD when exactly one mask is empty: diagonal (default), inf, nan or a number of mm.") var emptyHD: String = "diagonal"
     @Flag(name: .customLong("ignore-geometry"), help: "Compare maps whose spacing or affine differ (dims must agree; the reference's spacing is used).") var ignoreGeometry = false
+    @Flag(help: "Batch mode: also print where the time went (reading vs metrics) on stderr.") var timing = false
     @Option(help: "Threads: for one case, the kernels' threads; in batch mode, cases evaluated at once (default: all cores).") var threads: Int?
 
     func validate() throws {
@@ -71,12 +72,18 @@ struct EvaluateCommand: ParsableCommand {
         options.threads = 1
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let start = Date()
-        _ = try cohort.run(options: options, workers: workers, csvPath: csv) { done, total, name in
+        let report = try cohort.run(options: options, workers: workers, csvPath: csv) { done, total, name in
             FileHandle.standardError.write(Data("\r[\(done)/\(total)] \(name)\u{1B}[K".utf8))
         }
         let seconds = Date().timeIntervalSince(start)
-        FileHandle.standardError.write(Data(String(format: "\revaluated %d cases in %.2f s (%.1f ms/case) -> %@\u{1B}[K\n",
-                                                   cohort.pairs.count, seconds,
-                                                   1000 * seconds / Double(max(1, cohort.pairs.count)), csv).utf8))
+        let n = Double(max(1, cohort.pairs.count))
+        FileHandle.standardError.write(Data(String(format: "\revaluated %d cases in %.3f s (%.1f ms/case wall, %d workers) -> %@\u{1B}[K\n",
+                                                   cohort.pairs.count, seconds, 1000 * seconds / n, workers, csv).utf8))
+        if timing {
+            let read = report.readSeconds.reduce(0, +), metrics = report.metricSeconds.reduce(0, +)
+            FileHandle.standardError.write(Data(String(format: "timing: per case (one worker's time): read %.1f ms (two label maps), metrics %.1f ms; slowest metrics %.1f ms\n",
+                                                       1000 * read / n, 1000 * metrics / n,
+                                                       1000 * (report.metricSeconds.max() ?? 0)).utf8))
+        }
     }
 }

@@ -74,6 +74,32 @@ final class EvaluationKernelTests: XCTestCase {
         }
     }
 
+    func testEDTAtQueriesMatchesBruteForce() {
+        var rng = RNG(state: 6)
+        for (nx, ny, nz) in Self.shapes {
+            for sp in Self.spacings {
+                for (fd, qd) in [(0.002, 0.05), (0.05, 0.002), (0.0, 0.1), (0.3, 0.3)] {
+                    let f = Self.randomMask(nx, ny, nz, density: fd, rng: &rng)
+                    let q = Self.randomMask(nx, ny, nz, density: qd, rng: &rng)
+                    let nq = q.reduce(0) { $0 + Int($1) }
+                    var want = [Double](repeating: -1, count: nq + 1)
+                    XCTAssertEqual(cmfk_edt_sq_at_f64_naive(f, q, Int64(nx), Int64(ny), Int64(nz), sp, &want), Int64(nq))
+                    for threads: Int32 in [1, 2] {
+                        var got = [Double](repeating: -1, count: nq + 1)
+                        XCTAssertEqual(cmfk_edt_sq_at_f64(f, q, Int64(nx), Int64(ny), Int64(nz), sp, &got, threads), Int64(nq))
+                        var worst = 0.0
+                        for i in 0..<nq {
+                            if want[i].isInfinite { XCTAssertEqual(got[i], want[i]); continue }
+                            worst = max(worst, abs(got[i] - want[i]) / max(1, want[i]))
+                        }
+                        let tol = sp == [1, 1, 1] ? 0 : 1e-14
+                        XCTAssertLessThanOrEqual(worst, tol, "\(nx)x\(ny)x\(nz) spacing \(sp) threads \(threads)")
+                    }
+                }
+            }
+        }
+    }
+
     func testEDTWithoutFeaturesIsInfinite() {
         let f = [UInt8](repeating: 0, count: 60)
         var out = [Double](repeating: 0, count: 60)

@@ -98,6 +98,18 @@ int cmfk_edt_sq_f64(const uint8_t *features, int64_t nx, int64_t ny, int64_t nz,
 int cmfk_edt_sq_f64_naive(const uint8_t *features, int64_t nx, int64_t ny, int64_t nz,
                           const double spacing[3], double *out);
 
+/* The same squared distances, only at the query voxels (queries[i] != 0), written to out in
+ * index order (out holds one double per query); the separable passes run only on the lines
+ * that lead to a query (columns of query x, then query (x, y) columns), so a small query set
+ * costs far less than a full transform. Returns the number of queries, -1 when scratch
+ * memory fails. */
+int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int64_t nx,
+                           int64_t ny, int64_t nz, const double spacing[3], double *out,
+                           int threads);
+/* Full brute-force transform, then the query values (the test oracle). */
+int64_t cmfk_edt_sq_at_f64_naive(const uint8_t *features, const uint8_t *queries, int64_t nx,
+                                 int64_t ny, int64_t nz, const double spacing[3], double *out);
+
 /* values[i] for every i with mask[i] != 0, in index order, into out; returns the count. */
 int64_t cmfk_gather_f64(const double *values, const uint8_t *mask, int64_t n, double *out);
 

@@ -81,13 +81,23 @@ public struct CohortEvaluation: Sendable {
         return map
     }
 
+    /// What a batch run produced, with where its time went.
+    public struct Report: Sendable {
+        public var results: [EvaluationResult]
+        /// Per case, in `pairs` order: seconds spent reading (inflating, converting) the two
+        /// label maps, and seconds spent computing the metrics.
+        public var readSeconds: [Double]
+        public var metricSeconds: [Double]
+    }
+
     /// Evaluates every pair, `workers` cases at a time (kernels single-threaded inside a
     /// case), then writes the CSV atomically (`EvaluationResult.csvHeader`, one row per case
     /// and region, cases in name order). `progress(done, total, name)` is called after each
     /// case, from worker threads, one call at a time.
     /// - Throws: the first error in case order (naming its file); the CSV is then not written.
+    @discardableResult
     public func run(options: EvaluationOptions, workers: Int, csvPath: String,
-                    progress: @escaping @Sendable (Int, Int, String) -> Void) throws -> [EvaluationResult] {
+                    progress: @escaping @Sendable (Int, Int, String) -> Void) throws -> Report {
         var perCase = options
         perCase.threads = 1
         let evaluator = BraTSEvaluator(options: perCase)
@@ -97,8 +107,17 @@ public struct CohortEvaluation: Sendable {
         DispatchQueue.concurrentPerform(iterations: n) { _ in
             while let i = store.next() {
                 let p = pairs[i]
-                let r = Result { try evaluator.evaluate(referencePath: p.reference, predictionPath: p.prediction) }
-                let done = store.put(i, r)
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                var t1 = t0
+                let r = Result { () throws -> EvaluationResult in
+                    let ref = try Nifti.readLabels(p.reference)
+                    let pred = try Nifti.readLabels(p.prediction)
+                    t1 = DispatchTime.now().uptimeNanoseconds
+                    return try evaluator.evaluate(reference: ref, prediction: pred,
+                                                  referenceName: p.reference, predictionName: p.prediction)
+                }
+                let t2 = DispatchTime.now().uptimeNanoseconds
+                let done = store.put(i, r, read: Double(t1 - t0) / 1e9, metrics: Double(t2 - t1) / 1e9)
                 store.locked { progress(done, pairs.count, p.name) }
             }
         }
@@ -115,7 +134,7 @@ public struct CohortEvaluation: Sendable {
             for row in r.csvRows(case: p.name) { csv += row + "\n" }
         }
         try AtomicFile.write([(path: csvPath, content: .bytes(Array(csv.utf8)))])
-        return results
+        return Report(results: results, readSeconds: store.readSeconds, metricSeconds: store.metricSeconds)
     }
 }
 
@@ -125,9 +144,15 @@ final class ResultStore: @unchecked Sendable {
     private var cursor = 0
     private var finished = 0
     private(set) var results: [Result<EvaluationResult, Error>?]
+    private(set) var readSeconds: [Double]
+    private(set) var metricSeconds: [Double]
     private let progressLock = NSLock()
 
-    init(count: Int) { results = Array(repeating: nil, count: count) }
+    init(count: Int) {
+        results = Array(repeating: nil, count: count)
+        readSeconds = Array(repeating: 0, count: count)
+        metricSeconds = Array(repeating: 0, count: count)
+    }
 
     func next() -> Int? {
         lock.lock(); defer { lock.unlock() }
@@ -136,9 +161,11 @@ final class ResultStore: @unchecked Sendable {
         return cursor - 1
     }
 
-    func put(_ i: Int, _ r: Result<EvaluationResult, Error>) -> Int {
+    func put(_ i: Int, _ r: Result<EvaluationResult, Error>, read: Double, metrics: Double) -> Int {
         lock.lock(); defer { lock.unlock() }
         results[i] = r
+        readSeconds[i] = read
+        metricSeconds[i] = metrics
         finished += 1
         return finished
     }

@@ -5,7 +5,7 @@ import CCMFKernels
 ///
 /// Border voxels are found with `cmfk_border_u8` (grid-edge voxels count as border, so a
 /// crop must keep one background voxel around the masks wherever the image continues);
-/// squared distances come from the exact EDT `cmfk_edt_sq_f64` and are square-rooted only
+/// squared distances come from the exact EDT evaluated at the border voxels (`cmfk_edt_sq_at_f64`) and are square-rooted only
 /// where a value is reported, so every distance is the double sqrt of the exact
 /// sum of `((delta * spacing)^2)` terms, as scipy computes it.
 struct SurfaceDistances {
@@ -27,14 +27,17 @@ struct SurfaceDistances {
         let t = Int32(clamping: threads)
         let countA = Int(cmfk_border_u8(a.baseAddress, nx, ny, nz, &borderA, t))
         let countB = Int(cmfk_border_u8(b.baseAddress, nx, ny, nz, &borderB, t))
-        var edt = [Double](unsafeUninitializedCapacity: n) { _, count in count = n }
         func directed(from: [UInt8], count: Int, to: [UInt8]) throws -> [Double] {
-            guard cmfk_edt_sq_f64(to, nx, ny, nz, &sp, &edt, t) == 0 else {
+            var failed = false
+            let values = [Double](unsafeUninitializedCapacity: count) { buf, written in
+                let k = cmfk_edt_sq_at_f64(to, from, nx, ny, nz, &sp, buf.baseAddress, t)
+                failed = k != Int64(count)
+                written = failed ? 0 : count
+            }
+            guard !failed else {
                 throw CMFError.outOfMemory("distance transform of a \(shape) crop: out of memory")
             }
-            return [Double](unsafeUninitializedCapacity: count) { buf, written in
-                written = Int(cmfk_gather_f64(edt, from, Int64(n), buf.baseAddress))
-            }
+            return values
         }
         aToB = try directed(from: borderA, count: countA, to: borderB)
         bToA = try directed(from: borderB, count: countB, to: borderA)
