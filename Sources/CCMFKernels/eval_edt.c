@@ -7,6 +7,7 @@
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* 1-D lower envelope of parabolas f[q] + ((x - q) * w)^2 over a line of n samples read with
  * stride `stride` from `line` (in place). v, zb: scratch of n and n + 1 entries; g: n values. */
@@ -188,6 +189,13 @@ static void envelope_1d_at(double *line, int64_t n, int64_t stride, double w, co
     }
 }
 
+/* True when the 8 bytes at p are all zero. */
+static inline int zero8(const uint8_t *p) {
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w == 0;
+}
+
 int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int64_t nx,
                            int64_t ny, int64_t nz, const double spacing[3], double *out,
                            int threads) {
@@ -208,18 +216,23 @@ int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int6
     int64_t nq = 0;
     for (int64_t z = 0; z < nz; z++) {
         const uint8_t *qs = queries + z * sxy, *fs = features + z * sxy;
-        uint8_t anyf = 0;
-        for (int64_t i = 0; i < sxy; i++) {
-            anyf |= fs[i];
-            if (qs[i]) {
-                qxy[i] = 1;
-                nq++;
-            }
+        int64_t i = 0;
+        for (; i + 8 <= sxy; i += 8)
+            if (!zero8(fs + i)) break;
+        fz[z] = 0;
+        for (int64_t j = i; j < sxy; j++)
+            if (fs[j]) { fz[z] = 1; break; }
+        i = 0;
+        while (i < sxy) {
+            if (i + 8 <= sxy && zero8(qs + i)) { i += 8; continue; }
+            if (qs[i]) { qxy[i] = 1; nq++; }
+            i++;
         }
-        fz[z] = anyf != 0;
     }
-    for (int64_t i = 0; i < sxy; i++)
-        if (qxy[i]) qx[i % nx] = 1;
+    for (int64_t y = 0; y < ny; y++) {
+        const uint8_t *r = qxy + y * nx;
+        for (int64_t x = 0; x < nx; x++) qx[x] |= r[x];
+    }
     int64_t nxs = 0;
     for (int64_t x = 0; x < nx; x++)
         if (qx[x]) xs[nxs++] = x;
@@ -231,12 +244,14 @@ int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int6
         double *zb = malloc(sizeof(double) * (size_t)(maxn + 1));
         double *g = malloc(sizeof(double) * (size_t)maxn);
         double *g1 = malloc(sizeof(double) * (size_t)sxy);
-        if (!v || !zb || !g || !g1) {
+        int64_t *fpos = malloc(sizeof(int64_t) * (size_t)(nx + 1));
+        if (!v || !zb || !g || !g1 || !fpos) {
 #pragma omp atomic write
             failed = 1;
         }
         if (!failed) {
-            /* passes 1 + 2, slice by slice, for the query columns only */
+            /* passes 1 + 2, slice by slice: row distances at the query x only (from the sparse
+             * feature positions of the row), then lines along y evaluated at query columns. */
 #pragma omp for schedule(static, 1)
             for (int64_t z = 0; z < nz; z++) {
                 double *dst = g2 + z * sxy;
@@ -248,29 +263,32 @@ int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int6
                 for (int64_t y = 0; y < ny; y++) {
                     const uint8_t *f = features + z * sxy + y * nx;
                     double *o = g1 + y * nx;
-                    int64_t last = -1;
-                    for (int64_t x = 0; x < nx; x++) {
-                        if (f[x]) last = x;
-                        o[x] = last < 0 ? INFINITY : (double)(x - last);
+                    int64_t nf = 0, x = 0;
+                    while (x < nx) {
+                        if (x + 8 <= nx && zero8(f + x)) { x += 8; continue; }
+                        if (f[x]) fpos[nf++] = x;
+                        x++;
                     }
-                    if (last < 0) continue; /* a row without features stays +inf */
-                    last = -1;
-                    for (int64_t x = nx - 1; x >= 0; x--) {
-                        if (f[x]) last = x;
-                        if (last >= 0) {
-                            double d = (double)(last - x);
-                            if (d < o[x]) o[x] = d;
-                        }
+                    if (nf == 0) {
+                        for (int64_t k = 0; k < nxs; k++) o[xs[k]] = INFINITY;
+                        continue;
                     }
+                    int64_t j = 0; /* fpos[j] is the first feature >= x, or nf */
                     for (int64_t k = 0; k < nxs; k++) {
-                        double t = o[xs[k]] * sx;
-                        o[xs[k]] = t * t;
+                        int64_t xq = xs[k];
+                        while (j < nf && fpos[j] < xq) j++;
+                        int64_t d = INT64_MAX;
+                        if (j < nf) d = fpos[j] - xq;
+                        if (j > 0 && xq - fpos[j - 1] < d) d = xq - fpos[j - 1];
+                        double t = (double)d * sx;
+                        o[xq] = t * t;
                     }
                 }
                 for (int64_t k = 0; k < nxs; k++) {
                     int64_t x = xs[k];
-                    envelope_1d(g1 + x, ny, nx, sy, v, zb, g);
-                    for (int64_t y = 0; y < ny; y++) dst[x + nx * y] = g1[x + nx * y];
+                    envelope_1d_at(g1 + x, ny, nx, sy, qxy + x, nx, v, zb, g);
+                    for (int64_t y = 0; y < ny; y++)
+                        if (qxy[x + nx * y]) dst[x + nx * y] = g1[x + nx * y];
                 }
             }
             /* pass 3 along z for the (x, y) columns holding queries, evaluated at the queries */
@@ -280,12 +298,17 @@ int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int6
                     if (qxy[x + nx * y])
                         envelope_1d_at(g2 + x + nx * y, nz, sxy, sz, queries + x + nx * y, sxy, v, zb, g);
         }
-        free(v); free(zb); free(g); free(g1);
+        free(v); free(zb); free(g); free(g1); free(fpos);
     }
     int64_t k = 0;
-    if (!failed)
-        for (int64_t i = 0; i < n; i++)
+    if (!failed) {
+        int64_t i = 0;
+        while (i < n) {
+            if (i + 8 <= n && zero8(queries + i)) { i += 8; continue; }
             if (queries[i]) out[k++] = g2[i];
+            i++;
+        }
+    }
     free(qx); free(qxy); free(fz); free(g2); free(xs);
     return failed ? -1 : nq;
 }

@@ -6,6 +6,11 @@ Run once (slow: MedPy takes seconds per case) with the test venv:
     /work/venv/bin/python Tests/Scripts/make_eval_expected.py \
         Tests/Fixtures/brats-labels Tests/Fixtures/eval_expected.json
 
+or in shards, merged afterwards (the same values, in parallel processes):
+
+    ... make_eval_expected.py --shard 0/2 DIR part0.json &  ... --shard 1/2 DIR part1.json
+    ... make_eval_expected.py --merge part0.json part1.json Tests/Fixtures/eval_expected.json
+
 Reference tools and exactly which function produced each number
 ----------------------------------------------------------------
 Whole-region metrics (per region WT = {1,2,4}, TC = {1,4}, ET = {4}; BraTS 2018 labels):
@@ -23,11 +28,11 @@ Whole-region metrics (per region WT = {1,2,4}, TC = {1,4}, ET = {4}; BraTS 2018 
                 with sd_pr = __surface_distances(pred, ref, zooms), sd_rp = __surface_distances(ref, pred, zooms).
                 For the first CHECK_FULL_CALLS cases the script asserts equality with
                 medpy.metric.binary.hd95/hd/assd called directly.
-- nsd:          panoptica.metrics._surface_distances: _nsd_from_pair(*_surface_distance_pair(
-                    ref, pred, voxelspacing=zooms), voxelspacing=zooms)  -> tolerance = min(zooms);
-                the same value as panoptica.metrics.normalized_surface_dice.
-                _compute_normalized_surface_dice(ref, pred, voxelspacing=zooms) (asserted for the
-                first CHECK_FULL_CALLS cases).
+- nsd:          panoptica.metrics._surface_distances._nsd_from_pair(sd_rp, sd_pr, voxelspacing=zooms)
+                (panoptica's reduction; tolerance = min(zooms)) on the same scipy surface distances
+                (panoptica's sd_ref = reference-to-prediction = sd_rp); asserted equal to
+                panoptica.metrics.normalized_surface_dice._compute_normalized_surface_dice(
+                ref, pred, voxelspacing=zooms) for the first CHECK_FULL_CALLS cases.
 - volumes:      numpy.count_nonzero(mask) * prod(zooms)
   Empty-mask conventions (METRICS.md; MedPy raises or returns 0 there, so they are applied here
   explicitly and never come from MedPy): both empty -> dice 1, sensitivity 1, hd95/hd/assd 0,
@@ -63,7 +68,7 @@ import numpy as np
 from medpy.metric import binary as mb
 from panoptica import Panoptica_Evaluator
 from panoptica.metrics.normalized_surface_dice import _compute_normalized_surface_dice
-from panoptica.metrics._surface_distances import _nsd_from_pair, _surface_distance_pair
+from panoptica.metrics._surface_distances import _nsd_from_pair
 
 MEDPY_SURFACE_DISTANCES = getattr(mb, "__surface_distances")
 CHECK_FULL_CALLS = 3
@@ -125,7 +130,7 @@ def region_metrics(ref, pred, spacing, dims):
             hd95=np.percentile(np.hstack((sd_pr, sd_rp)), 95),
             hd=max(sd_pr.max(), sd_rp.max()),
             assd=np.concatenate([sd_pr, sd_rp]).mean(),
-            nsd=_nsd_from_pair(*_surface_distance_pair(ref, pred, voxelspacing=spacing), voxelspacing=spacing),
+            nsd=_nsd_from_pair(sd_rp, sd_pr, voxelspacing=spacing),
             empty="none",
         )
         if checked_cases < CHECK_FULL_CALLS:
@@ -170,22 +175,39 @@ def evaluate_case(evaluator, ref_img, pred_img, spacing, pass_spacing):
 
 
 def main():
-    src, dst = Path(sys.argv[1]), Path(sys.argv[2])
+    argv = sys.argv[1:]
+    if argv and argv[0] == "--merge":
+        *parts, dst = argv[1:]
+        docs = [json.loads(Path(p).read_text()) for p in parts]
+        doc = docs[0]
+        for d in docs[1:]:
+            doc["cases"].update(d["cases"])
+            doc["anisotropic"].update(d["anisotropic"])
+        doc.pop("shard", None)
+        write(doc, Path(dst))
+        return
+    shard, nshards = 0, 1
+    if argv and argv[0] == "--shard":
+        shard, nshards = (int(v) for v in argv[1].split("/"))
+        argv = argv[2:]
+    src, dst = Path(argv[0]), Path(argv[1])
     evaluator = panoptica_evaluator()
     refs = sorted(src.glob("*_ref.nii.gz"))
+    all_stems = [r.name[: -len("_ref.nii.gz")] for r in refs]
     cases, aniso = {}, {}
     t0 = time.time()
-    for i, ref_path in enumerate(refs):
-        stem = ref_path.name[: -len("_ref.nii.gz")]
-        pred_path = src / f"{stem}_pred.nii.gz"
-        ref_img, pred_img = nib.load(ref_path), nib.load(pred_path)
+    for i, stem in enumerate(all_stems):
+        if i % nshards != shard:
+            continue
+        ref_img, pred_img = nib.load(src / f"{stem}_ref.nii.gz"), nib.load(src / f"{stem}_pred.nii.gz")
         spacing = tuple(float(z) for z in ref_img.header.get_zooms()[:3])
         cases[stem] = {"spacing": list(spacing), "shape": list(ref_img.shape),
                        **evaluate_case(evaluator, ref_img, pred_img, spacing, False)}
-        print(f"[{i + 1}/{len(refs)}] {stem} {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
-    stems = sorted(cases)
-    picks = [s for s in ANISO_STEPS if s in cases] or stems[:: max(1, len(stems) // 4)][:4]
-    for stem in picks:
+        print(f"[{i + 1}/{len(all_stems)}] {stem} {time.time() - t0:.0f}s", file=sys.stderr, flush=True)
+    picks = [s for s in ANISO_STEPS if s in all_stems]
+    for j, stem in enumerate(picks):
+        if j % nshards != shard:
+            continue
         ref_img = nib.load(src / f"{stem}_ref.nii.gz")
         pred_img = nib.load(src / f"{stem}_pred.nii.gz")
         aniso[stem] = {"spacing": list(ANISO_SPACING), "shape": list(ref_img.shape),
@@ -199,6 +221,10 @@ def main():
         "nsd_tolerance": "min(spacing) (panoptica default)",
         "cases": cases, "anisotropic": aniso,
     }
+    write(doc, dst)
+
+
+def write(doc, dst):
     tmp = dst.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     tmp.replace(dst)
