@@ -149,51 +149,51 @@ int cmfk_edt_sq_f64_naive(const uint8_t *features, int64_t nx, int64_t ny, int64
     return 0;
 }
 
-/* Lower envelope along a line as envelope_1d, evaluated only where q[x * qstride] != 0. */
-static void envelope_1d_at(double *line, int64_t n, int64_t stride, double w, const uint8_t *q,
-                           int64_t qstride, int64_t *v, double *zb, double *g) {
-    int64_t k = -1;
-    double w2 = w * w;
-    for (int64_t p = 0; p < n; p++) {
-        double fq = line[p * stride];
-        g[p] = fq;
-        if (isinf(fq)) continue;
-        if (k < 0) {
-            k = 0;
-            v[0] = p;
-            zb[0] = -INFINITY;
-            zb[1] = INFINITY;
-            continue;
-        }
-        for (;;) {
-            int64_t r = v[k];
-            double s = ((fq - g[r]) / w2 + (double)(p * p - r * r)) / (double)(2 * (p - r));
-            if (s <= zb[k] && k > 0) {
-                k--;
-                continue;
-            }
-            k++;
-            v[k] = p;
-            zb[k] = s;
-            zb[k + 1] = INFINITY;
-            break;
-        }
-    }
-    if (k < 0) return; /* stays +inf */
-    int64_t j = 0;
-    for (int64_t x = 0; x < n; x++) {
-        if (!q[x * qstride]) continue;
-        while (zb[j + 1] < (double)x) j++;
-        double t = (double)(x - v[j]) * w;
-        line[x * stride] = g[v[j]] + t * t;
-    }
-}
-
 /* True when the 8 bytes at p are all zero. */
 static inline int zero8(const uint8_t *p) {
     uint64_t w;
     memcpy(&w, p, 8);
     return w == 0;
+}
+
+/* Lower envelope of the parabolas vals[i] + ((t - pos[i]) * w)^2 (positions ascending, values
+ * finite), evaluated at the ascending positions qpos[0..nq-1] into out. Same arithmetic as
+ * envelope_1d. v, zb: scratch of m and m + 1 entries. */
+static void envelope_sparse(const double *vals, const int64_t *pos, int64_t m, double w,
+                            const int64_t *qpos, int64_t nq, double *out, int64_t *v, double *zb) {
+    if (m == 0) {
+        for (int64_t j = 0; j < nq; j++) out[j] = INFINITY;
+        return;
+    }
+    double w2 = w * w;
+    int64_t k = 0;
+    v[0] = 0;
+    zb[0] = -INFINITY;
+    zb[1] = INFINITY;
+    for (int64_t i = 1; i < m; i++) {
+        int64_t p = pos[i];
+        double fq = vals[i];
+        for (;;) {
+            int64_t r = pos[v[k]];
+            double s = ((fq - vals[v[k]]) / w2 + (double)(p * p - r * r)) / (double)(2 * (p - r));
+            if (s <= zb[k] && k > 0) {
+                k--;
+                continue;
+            }
+            k++;
+            v[k] = i;
+            zb[k] = s;
+            zb[k + 1] = INFINITY;
+            break;
+        }
+    }
+    int64_t j = 0;
+    for (int64_t t = 0; t < nq; t++) {
+        int64_t x = qpos[t];
+        while (zb[j + 1] < (double)x) j++;
+        double d = (double)(x - pos[v[j]]) * w;
+        out[t] = vals[v[j]] + d * d;
+    }
 }
 
 int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int64_t nx,
@@ -205,23 +205,27 @@ int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int6
     int64_t maxn = nx > ny ? nx : ny;
     if (nz > maxn) maxn = nz;
     const double sx = spacing[0], sy = spacing[1], sz = spacing[2];
-    /* projections of the queries: which x, which (x, y) columns; which slices have features */
-    uint8_t *qx = calloc((size_t)nx, 1), *qxy = calloc((size_t)sxy, 1), *fz = calloc((size_t)nz, 1);
+    /* Projections: query (x, y) columns, the query y of each x (CSR), slices with features. */
+    uint8_t *qxy = calloc((size_t)sxy, 1);
+    int64_t *qcount = calloc((size_t)nx + 1, sizeof(int64_t));
+    int64_t *fzs = malloc(sizeof(int64_t) * (size_t)nz);
     double *g2 = malloc(sizeof(double) * (size_t)n);
     int64_t *xs = malloc(sizeof(int64_t) * (size_t)nx);
-    if (!qx || !qxy || !fz || !g2 || !xs) {
-        free(qx); free(qxy); free(fz); free(g2); free(xs);
+    int64_t *qys = malloc(sizeof(int64_t) * (size_t)sxy);
+    if (!qxy || !qcount || !fzs || !g2 || !xs || !qys) {
+        free(qxy); free(qcount); free(fzs); free(g2); free(xs); free(qys);
         return -1;
     }
-    int64_t nq = 0;
+    int64_t nq = 0, nfz = 0;
     for (int64_t z = 0; z < nz; z++) {
         const uint8_t *qs = queries + z * sxy, *fs = features + z * sxy;
         int64_t i = 0;
-        for (; i + 8 <= sxy; i += 8)
-            if (!zero8(fs + i)) break;
-        fz[z] = 0;
-        for (int64_t j = i; j < sxy; j++)
-            if (fs[j]) { fz[z] = 1; break; }
+        while (i < sxy) {
+            if (i + 8 <= sxy && zero8(fs + i)) { i += 8; continue; }
+            if (fs[i]) break;
+            i++;
+        }
+        if (i < sxy) fzs[nfz++] = z;
         i = 0;
         while (i < sxy) {
             if (i + 8 <= sxy && zero8(qs + i)) { i += 8; continue; }
@@ -229,51 +233,61 @@ int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int6
             i++;
         }
     }
-    for (int64_t y = 0; y < ny; y++) {
-        const uint8_t *r = qxy + y * nx;
-        for (int64_t x = 0; x < nx; x++) qx[x] |= r[x];
-    }
+    for (int64_t i = 0; i < sxy; i++) qcount[i % nx + 1] += qxy[i];
     int64_t nxs = 0;
-    for (int64_t x = 0; x < nx; x++)
-        if (qx[x]) xs[nxs++] = x;
+    for (int64_t x = 0; x < nx; x++) {
+        if (qcount[x + 1]) xs[nxs++] = x;
+        qcount[x + 1] += qcount[x]; /* now offsets: column x's y list at qcount[x] */
+    }
+    {
+        int64_t *fill = malloc(sizeof(int64_t) * (size_t)nx);
+        if (!fill) {
+            free(qxy); free(qcount); free(fzs); free(g2); free(xs); free(qys);
+            return -1;
+        }
+        memcpy(fill, qcount, sizeof(int64_t) * (size_t)nx);
+        for (int64_t y = 0; y < ny; y++)
+            for (int64_t x = 0; x < nx; x++)
+                if (qxy[x + nx * y]) qys[fill[x]++] = y;
+        free(fill);
+    }
     int failed = 0;
 
 #pragma omp parallel num_threads(nt)
     {
         int64_t *v = malloc(sizeof(int64_t) * (size_t)maxn);
         double *zb = malloc(sizeof(double) * (size_t)(maxn + 1));
-        double *g = malloc(sizeof(double) * (size_t)maxn);
+        double *vals = malloc(sizeof(double) * (size_t)maxn);
+        double *res = malloc(sizeof(double) * (size_t)maxn);
+        int64_t *qpos = malloc(sizeof(int64_t) * (size_t)maxn);
         double *g1 = malloc(sizeof(double) * (size_t)sxy);
         int64_t *fpos = malloc(sizeof(int64_t) * (size_t)(nx + 1));
-        if (!v || !zb || !g || !g1 || !fpos) {
+        int64_t *frows = malloc(sizeof(int64_t) * (size_t)(ny + 1));
+        if (!v || !zb || !vals || !res || !qpos || !g1 || !fpos || !frows) {
 #pragma omp atomic write
             failed = 1;
         }
         if (!failed) {
-            /* passes 1 + 2, slice by slice: row distances at the query x only (from the sparse
-             * feature positions of the row), then lines along y evaluated at query columns. */
+            /* Passes 1 + 2 on the slices holding features: row distances at the query x only
+             * (from each row's sparse feature positions), then envelopes along y over the
+             * feature rows, evaluated at the query (x, y) columns. */
 #pragma omp for schedule(static, 1)
-            for (int64_t z = 0; z < nz; z++) {
+            for (int64_t iz = 0; iz < nfz; iz++) {
+                int64_t z = fzs[iz];
                 double *dst = g2 + z * sxy;
-                if (!fz[z]) {
-                    for (int64_t y = 0; y < ny; y++)
-                        for (int64_t k = 0; k < nxs; k++) dst[xs[k] + nx * y] = INFINITY;
-                    continue;
-                }
+                int64_t nfr = 0;
                 for (int64_t y = 0; y < ny; y++) {
                     const uint8_t *f = features + z * sxy + y * nx;
-                    double *o = g1 + y * nx;
                     int64_t nf = 0, x = 0;
                     while (x < nx) {
                         if (x + 8 <= nx && zero8(f + x)) { x += 8; continue; }
                         if (f[x]) fpos[nf++] = x;
                         x++;
                     }
-                    if (nf == 0) {
-                        for (int64_t k = 0; k < nxs; k++) o[xs[k]] = INFINITY;
-                        continue;
-                    }
-                    int64_t j = 0; /* fpos[j] is the first feature >= x, or nf */
+                    if (nf == 0) continue;
+                    frows[nfr++] = y;
+                    double *o = g1 + y * nx;
+                    int64_t j = 0; /* fpos[j]: the first feature >= xq, or nf */
                     for (int64_t k = 0; k < nxs; k++) {
                         int64_t xq = xs[k];
                         while (j < nf && fpos[j] < xq) j++;
@@ -286,19 +300,29 @@ int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int6
                 }
                 for (int64_t k = 0; k < nxs; k++) {
                     int64_t x = xs[k];
-                    envelope_1d_at(g1 + x, ny, nx, sy, qxy + x, nx, v, zb, g);
-                    for (int64_t y = 0; y < ny; y++)
-                        if (qxy[x + nx * y]) dst[x + nx * y] = g1[x + nx * y];
+                    for (int64_t i = 0; i < nfr; i++) vals[i] = g1[x + nx * frows[i]];
+                    const int64_t *ys = qys + qcount[x];
+                    int64_t m = qcount[x + 1] - qcount[x];
+                    envelope_sparse(vals, frows, nfr, sy, ys, m, res, v, zb);
+                    for (int64_t i = 0; i < m; i++) dst[x + nx * ys[i]] = res[i];
                 }
             }
-            /* pass 3 along z for the (x, y) columns holding queries, evaluated at the queries */
+            /* Pass 3 along z over the feature slices, for the query (x, y) columns, evaluated
+             * at the queries. */
 #pragma omp for schedule(static, 1)
             for (int64_t y = 0; y < ny; y++)
-                for (int64_t x = 0; x < nx; x++)
-                    if (qxy[x + nx * y])
-                        envelope_1d_at(g2 + x + nx * y, nz, sxy, sz, queries + x + nx * y, sxy, v, zb, g);
+                for (int64_t x = 0; x < nx; x++) {
+                    int64_t c = x + nx * y;
+                    if (!qxy[c]) continue;
+                    for (int64_t i = 0; i < nfz; i++) vals[i] = g2[c + sxy * fzs[i]];
+                    int64_t m = 0;
+                    for (int64_t z = 0; z < nz; z++)
+                        if (queries[c + sxy * z]) qpos[m++] = z;
+                    envelope_sparse(vals, fzs, nfz, sz, qpos, m, res, v, zb);
+                    for (int64_t i = 0; i < m; i++) g2[c + sxy * qpos[i]] = res[i];
+                }
         }
-        free(v); free(zb); free(g); free(g1); free(fpos);
+        free(v); free(zb); free(vals); free(res); free(qpos); free(g1); free(fpos); free(frows);
     }
     int64_t k = 0;
     if (!failed) {
@@ -309,7 +333,7 @@ int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int6
             i++;
         }
     }
-    free(qx); free(qxy); free(fz); free(g2); free(xs);
+    free(qxy); free(qcount); free(fzs); free(g2); free(xs); free(qys);
     return failed ? -1 : nq;
 }
 
