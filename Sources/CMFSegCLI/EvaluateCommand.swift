@@ -72,12 +72,15 @@ struct EvaluateCommand: ParsableCommand {
         options.threads = 1
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
         let start = Date()
+        // On a terminal the progress line rewrites itself; in a log it is one line per case.
+        let tty = isatty(2) != 0
         let report = try cohort.run(options: options, workers: workers, csvPath: csv) { done, total, name in
-            FileHandle.standardError.write(Data("\r[\(done)/\(total)] \(name)\u{1B}[K".utf8))
+            let line = "[\(done)/\(total)] \(name)"
+            FileHandle.standardError.write(Data((tty ? "\r\(line)\u{1B}[K" : "\(line)\n").utf8))
         }
         let seconds = Date().timeIntervalSince(start)
         let n = Double(max(1, cohort.pairs.count))
-        FileHandle.standardError.write(Data(String(format: "\revaluated %d cases in %.3f s (%.1f ms/case wall, %d workers) -> %@\u{1B}[K\n",
+        FileHandle.standardError.write(Data(String(format: "%@evaluated %d cases in %.3f s (%.1f ms/case wall, %d workers) -> %@\n", tty ? "\r\u{1B}[K" : "",
                                                    cohort.pairs.count, seconds, 1000 * seconds / n, workers, csv).utf8))
         if timing {
             let read = report.readSeconds.reduce(0, +), metrics = report.metricSeconds.reduce(0, +)

@@ -27,7 +27,9 @@ struct LesionMatcher {
     func components(of mask: [UInt8], voxels: Int) throws -> Components {
         let n = shape.count
         var labels = [Int32](unsafeUninitializedCapacity: n) { _, c in c = n }
-        let capacity = max(voxels, 1)
+        // At most one component per voxel, and with 26-connectivity at most one per 2×2×2 cell.
+        let cells = ((shape.nx + 1) / 2) * ((shape.ny + 1) / 2) * ((shape.nz + 1) / 2)
+        let capacity = max(min(voxels, cells), 1)
         var stats = [Int64](unsafeUninitializedCapacity: 7 * capacity) { _, c in c = 7 * capacity }
         let found = cmfk_cc26_u8(mask, Int64(shape.nx), Int64(shape.ny), Int64(shape.nz), &labels,
                                  &stats, Int64(capacity), threads)
