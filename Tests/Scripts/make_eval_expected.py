@@ -54,6 +54,12 @@ them by edge-case constants whenever the two masks do not overlap.
 Anisotropic variants: the same arrays with zooms replaced by ANISO_SPACING (MedPy with
 voxelspacing, panoptica with evaluate(..., voxelspacing=...)).
 
+Synthetic empty-region variants (section "synthetic", added with `--add-synthetic DIR JSON`):
+real pairs with one label relabelled so that a region is empty in the prediction, the
+reference or both (e.g. "pred 4->1": every 4 of the prediction becomes 1), evaluated the same
+way; they pin the empty-mask conventions above and panoptica's lesion edge cases
+(no instances: rq/sq/pq NaN; instances but no match: rq 0, sq_dsc 0, sq_hd95 inf, pq 0).
+
 Floats are stored with Python's repr (shortest round-trip form); NaN and infinities as the
 strings "nan", "inf", "-inf".
 """
@@ -180,8 +186,52 @@ def evaluate_case(evaluator, ref_img, pred_img, spacing, pass_spacing):
     return case
 
 
+SYNTHETIC = [
+    # (name, case, what to relabel in the reference, in the prediction)
+    ("step29800_pred_no_et", "step29800", None, (4, 1)),
+    ("step29800_ref_no_et", "step29800", (4, 1), None),
+    ("step29800_no_et", "step29800", (4, 1), (4, 1)),
+    ("step15000_pred_no_tumor", "step15000", None, (None, 0)),
+]
+
+
+def relabel(arr, rule):
+    if rule is None:
+        return arr
+    src, dst = rule
+    out = arr.copy()
+    if src is None:
+        out[:] = dst
+    else:
+        out[out == src] = dst
+    return out
+
+
+def add_synthetic(src, path):
+    doc = json.loads(path.read_text())
+    evaluator = panoptica_evaluator()
+    out = {}
+    for name, case, ref_rule, pred_rule in SYNTHETIC:
+        ref_img = nib.load(src / f"{case}_ref.nii.gz")
+        pred_img = nib.load(src / f"{case}_pred.nii.gz")
+        spacing = tuple(float(z) for z in ref_img.header.get_zooms()[:3])
+        ref = relabel(np.asarray(ref_img.dataobj).astype(np.uint8), ref_rule)
+        pred = relabel(np.asarray(pred_img.dataobj).astype(np.uint8), pred_rule)
+        r2 = nib.Nifti1Image(ref, ref_img.affine, ref_img.header)
+        p2 = nib.Nifti1Image(pred, pred_img.affine, pred_img.header)
+        out[name] = {"case": case, "ref_relabel": ref_rule, "pred_relabel": pred_rule,
+                     "spacing": list(spacing), "shape": list(ref.shape),
+                     **evaluate_case(evaluator, r2, p2, spacing, True)}
+        print(f"synthetic {name}", file=sys.stderr, flush=True)
+    doc["synthetic"] = out
+    write(doc, path)
+
+
 def main():
     argv = sys.argv[1:]
+    if argv and argv[0] == "--add-synthetic":
+        add_synthetic(Path(argv[1]), Path(argv[2]))
+        return
     if argv and argv[0] == "--merge":
         *parts, dst = argv[1:]
         docs = [json.loads(Path(p).read_text()) for p in parts]

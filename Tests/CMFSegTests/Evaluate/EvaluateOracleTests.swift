@@ -96,6 +96,30 @@ final class EvaluateOracleTests: XCTestCase {
         }
     }
 
+    /// Real pairs with a label relabelled so that a region is empty in one or both maps: the
+    /// empty-mask conventions and panoptica's lesion edge cases.
+    func testEmptyRegionVariantsFollowTheConventions() throws {
+        let cases = try Expected().cases("synthetic")
+        XCTAssertGreaterThanOrEqual(cases.count, 4)
+        func relabel(_ map: inout LabelMap, _ rule: Any?) {
+            guard let r = rule as? [Any?], r.count == 2, let dst = r[1] as? Int else { return }
+            if let src = r[0] as? Int {
+                for i in map.voxels.indices where map.voxels[i] == UInt8(src) { map.voxels[i] = UInt8(dst) }
+            } else {
+                for i in map.voxels.indices { map.voxels[i] = UInt8(dst) }
+            }
+        }
+        for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
+            let base = try XCTUnwrap(expected["case"] as? String)
+            var ref = try Nifti.readLabels(Fixtures.path("brats-labels/\(base)_ref.nii.gz"))
+            var pred = try Nifti.readLabels(Fixtures.path("brats-labels/\(base)_pred.nii.gz"))
+            relabel(&ref, expected["ref_relabel"])
+            relabel(&pred, expected["pred_relabel"])
+            let r = try BraTSEvaluator().evaluate(reference: ref, prediction: pred)
+            Self.check(r, against: expected, case: name)
+        }
+    }
+
     /// panoptica's own global NSD passes no spacing, so its tolerance is 0.5 (voxel units):
     /// with our tolerance option at 0.5 mm on the 1 mm grid the two must agree wherever the
     /// masks overlap (elsewhere panoptica substitutes an edge-case constant).
