@@ -107,6 +107,9 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertFalse(fm.fileExists(atPath: csv))
         let leftovers = try fm.contentsOfDirectory(atPath: dir.path).filter { $0.contains("tmp") }
         XCTAssertEqual(leftovers, [])
+        try fm.removeItem(at: dir.appendingPathComponent("b_ref.nii.gz"))
+        try assertFails(["--ref-dir", dir.path, "--pred-dir", dir.path, "--csv", "/nonexistent/dir/out.csv"],
+                        mentioning: "not a writable directory")
     }
 
     func testBadInput() throws {

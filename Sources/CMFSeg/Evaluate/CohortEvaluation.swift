@@ -98,6 +98,14 @@ public struct CohortEvaluation: Sendable {
     @discardableResult
     public func run(options: EvaluationOptions, workers: Int, csvPath: String,
                     progress: @escaping @Sendable (Int, Int, String) -> Void) throws -> Report {
+        let csvDirectory = (csvPath as NSString).deletingLastPathComponent
+        let dir = csvDirectory.isEmpty ? "." : csvDirectory
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue,
+              FileManager.default.isWritableFile(atPath: dir) else {
+            throw CMFError.io("cannot write \(csvPath): \(dir) is not a writable directory")
+        }
+        try options.validate()
         var perCase = options
         perCase.threads = 1
         let evaluator = BraTSEvaluator(options: perCase)
