@@ -52,6 +52,11 @@ int64_t cmfk_convert_u8_naive(const void *src, int32_t datatype, int64_t n, int 
 void cmfk_minmax_f32(const float *src, int64_t n, float *min_out, float *max_out,
                      int64_t *nonfinite_out);
 
+/* The same over raw NIfTI data in double precision (after value * slope + inter), so
+ * int32/int64 extremes are exact. */
+void cmfk_minmax_raw(const void *src, int32_t datatype, int64_t n, int swap, double slope,
+                     double inter, double *min_out, double *max_out, int64_t *nonfinite_out);
+
 /* ---- Network layers (cmf_nn.h: convolution, normalisation, pooling, ...) -------------- */
 #include "cmf_nn.h"
 

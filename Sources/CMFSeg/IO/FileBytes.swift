@@ -111,6 +111,44 @@ enum FileBytes {
 
     struct ShortStream: Error { var found: Int; var corrupt: Bool }
 
+    /// Above this many decompressed bytes (1 GiB), the stream's real size is counted
+    /// before the output buffer is allocated, so a small corrupt file cannot make the
+    /// reader reserve gigabytes.
+    static let verifyBeforeAllocating = 1 << 30
+
+    /// How many bytes the gzip stream (all members) decompresses to, counting at most
+    /// `limit`, through a 1 MiB scratch buffer; and whether it broke.
+    static func inflatedSize(_ compressed: [UInt8], upTo limit: Int) -> (size: Int, corrupt: Bool) {
+        let chunk = 1 << 20
+        var scratch = [UInt8](repeating: 0, count: chunk)
+        var total = 0, inPos = 0, corrupt = false
+        compressed.withUnsafeBytes { src in
+            scratch.withUnsafeMutableBytes { dst in
+                while total < limit && inPos < compressed.count {
+                    var z = z_stream()
+                    guard inflateInit2_(&z, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { corrupt = true; return }
+                    defer { inflateEnd(&z) }
+                    z.next_in = UnsafeMutablePointer(mutating: src.baseAddress!.assumingMemoryBound(to: UInt8.self) + inPos)
+                    z.avail_in = UInt32(clamping: compressed.count - inPos)
+                    var status = Z_OK
+                    while total < limit {
+                        z.next_out = dst.baseAddress!.assumingMemoryBound(to: UInt8.self)
+                        z.avail_out = UInt32(chunk)
+                        status = CDeflate.inflate(&z, Z_NO_FLUSH)
+                        total += chunk - Int(z.avail_out)
+                        if status != Z_OK { break }
+                    }
+                    inPos = compressed.count - Int(z.avail_in)
+                    if status == Z_STREAM_END,
+                       inPos + 2 <= compressed.count, compressed[inPos] == 0x1F, compressed[inPos + 1] == 0x8B { continue }
+                    if status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR { corrupt = true }
+                    return
+                }
+            }
+        }
+        return (min(total, limit), corrupt)
+    }
+
     /// zlib alone, for comparison in the benchmark.
     static func streamInflateForBenchmark(_ compressed: [UInt8], into out: inout [UInt8], expected: Int) -> Bool {
         if case .success = streamInflate(compressed, from: 0, into: &out, at: 0, expected: expected) { return true }
@@ -160,6 +198,16 @@ enum FileBytes {
 /// (`/sys/kernel/mm/transparent_hugepage/enabled` = madvise or always); a no-op elsewhere.
 enum LargeBuffer {
     static let hugePage = 2 << 20
+
+    /// Checks that `bytes` can be allocated at all (the system refuses sizes beyond its
+    /// memory), so a large but valid file gives `CMFError.outOfMemory` instead of a trap.
+    static func requireAllocatable(_ bytes: Int, for path: String) throws {
+        guard bytes >= 64 << 20 else { return }
+        guard let p = malloc(bytes) else {
+            throw CMFError.outOfMemory("cannot read \(path): cannot allocate \(bytes / (1 << 20)) MiB for its voxels")
+        }
+        free(p)
+    }
 
     static func adviseHugePages<T>(_ buffer: UnsafeMutableBufferPointer<T>) {
         guard let base = buffer.baseAddress else { return }

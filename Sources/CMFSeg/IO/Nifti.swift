@@ -31,6 +31,7 @@ public enum Nifti {
     /// - Throws: as ``readHeader(_:)``.
     public static func readImage(_ path: String) throws -> ImageVolume {
         let header = try readHeader(path)
+        try LargeBuffer.requireAllocatable(header.shape.count * MemoryLayout<Float>.size, for: header.path)
         let (slope, inter) = header.scaling
         let voxels = try withVoxelData(header) { src, swap in
             [Float](unsafeUninitializedCapacity: header.shape.count) { dst, n in
@@ -118,7 +119,11 @@ public enum Nifti {
         let gzip = header.isPair ? FileBytes.hasGzipMagic(header.dataPath) : header.compressed
         if gzip {
             if needed > FileBytes.maxInflatedSize(compressed: size) {
-                throw truncated(header, found: nil, detail: "a \(size)-byte gzip file cannot hold them")
+                // Too small to hold the data (deflate expands at most 1032:1), hence cheap
+                // to inflate for the message.
+                let found = FileBytes.inflatedSize(try FileBytes.readAll(header.dataPath), upTo: needed)
+                throw truncated(header, found: max(0, found.size - header.voxOffset),
+                                detail: found.corrupt ? "the gzip stream is corrupt" : nil)
             }
         } else if size < needed {
             throw truncated(header, found: max(0, size - header.voxOffset))
@@ -144,6 +149,16 @@ public enum Nifti {
             guard raw.count >= needed else { throw truncated(header, found: max(0, raw.count - header.voxOffset)) }
             return raw
         }
+        if needed > FileBytes.verifyBeforeAllocating {
+            // Far beyond any MRI volume: count what the stream really holds (small scratch
+            // buffer) before allocating for it.
+            let found = FileBytes.inflatedSize(raw, upTo: needed)
+            if found.size < needed {
+                throw truncated(header, found: max(0, found.size - header.voxOffset),
+                                detail: found.corrupt ? "the gzip stream is corrupt" : nil)
+            }
+        }
+        try LargeBuffer.requireAllocatable(needed, for: header.dataPath)
         switch FileBytes.inflate(raw, expected: needed) {
         case .success(let b): return b
         case .failure(let short):

@@ -46,7 +46,7 @@ public enum NiftiBenchmark {
         }
         rows.append(try time("cmfseg Nifti.readHeader") { _ = try Nifti.readHeader(path) })
         rows.append(try time("cmfseg Nifti.readImage (float)") { _ = try Nifti.readImage(path) })
-        if header.datatype.isInteger || header.datatype == .float32 {
+        if (try? Nifti.readLabels(path)) != nil {
             rows.append(try time("cmfseg Nifti.readLabels (uint8)") { _ = try Nifti.readLabels(path) })
         }
         // Writing what was read, to a scratch directory, both datatypes, gzip.

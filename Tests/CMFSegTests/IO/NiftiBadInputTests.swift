@@ -76,6 +76,48 @@ final class NiftiBadInputTests: XCTestCase {
         XCTAssertEqual(try Nifti.readImage(try save(validFile(), "ok.nii.gz", gzip: true)).shape, Shape3(5, 4, 3))
     }
 
+    /// gzip files made of several members (bgzip, concatenated streams) and files with
+    /// more bytes than the header needs are read like any other.
+    func testMultiMemberGzipAndTrailingBytes() throws {
+        let full = try validFile()
+        let whole = try Nifti.readImage(try save(full, "whole.nii"))
+        let a = try Data(contentsOf: URL(fileURLWithPath: try save(Array(full.prefix(200)), "a.nii", gzip: true)))
+        let b = try Data(contentsOf: URL(fileURLWithPath: try save(Array(full.dropFirst(200)), "b.nii", gzip: true)))
+        let multi = dir.appendingPathComponent("multi.nii.gz")
+        try (a + b).write(to: multi)
+        XCTAssertEqual(try Nifti.readImage(multi.path).voxels, whole.voxels)
+        let trailing = try save(full + [UInt8](repeating: 9, count: 5000), "trailing.nii.gz", gzip: true)
+        XCTAssertEqual(try Nifti.readImage(trailing).voxels, whole.voxels)
+        XCTAssertEqual(try Nifti.readImage(try save(full + [1, 2, 3], "trailing.nii")).voxels, whole.voxels)
+        // Zero padding after the last member.
+        let padded = dir.appendingPathComponent("padded.nii.gz")
+        try (a + b + Data(count: 64)).write(to: padded)
+        XCTAssertEqual(try Nifti.readImage(padded.path).voxels, whole.voxels)
+    }
+
+    /// Compression is detected from the content, not the name.
+    func testMisnamedCompressionStillReads() throws {
+        let full = try validFile()
+        let want = try Nifti.readImage(try save(full, "plain.nii")).voxels
+        XCTAssertEqual(try Nifti.readImage(try save(full, "raw-named.nii.gz")).voxels, want)
+        let gz = try Data(contentsOf: URL(fileURLWithPath: try save(full, "real.nii.gz", gzip: true)))
+        let misnamed = dir.appendingPathComponent("gz-named.nii")
+        try gz.write(to: misnamed)
+        XCTAssertEqual(try Nifti.readImage(misnamed.path).voxels, want)
+        XCTAssertEqual(try Nifti.readHeader(misnamed.path).compressed, true)
+    }
+
+    func testWriteNeedsAKnownExtension() throws {
+        let v = ImageVolume(shape: Shape3(2, 2, 2), geometry: Geometry(), repeating: 1)
+        for name in ["out", "out.nii.bz2", "out.txt"] {
+            XCTAssertThrowsError(try Nifti.write(v, to: dir.appendingPathComponent(name).path)) { e in
+                guard case CMFError.invalidArgument(let m) = e else { return XCTFail("\(e)") }
+                XCTAssertTrue(m.contains("unknown extension"), m)
+            }
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
+    }
+
     func testMissingFileAndDirectory() throws {
         assertFails(dir.appendingPathComponent("missing.nii.gz").path, "io", "No such file")
         assertFails(dir.path, "io", "is a directory")
@@ -117,8 +159,20 @@ final class NiftiBadInputTests: XCTestCase {
         // The header promises a big image the gzip file cannot hold: refused before inflating.
         var big = full
         put(&big, 42, Int16(16000)); put(&big, 44, Int16(16000)); put(&big, 46, Int16(8))
-        assertFails(try save(big, "big.nii.gz", gzip: true), "format", "cannot hold them")
+        assertFails(try save(big, "big.nii.gz", gzip: true), "format", "truncated (expected 4096000000 bytes of voxel data, found 120)")
         assertFails(try save(big, "big.nii"), "format", "truncated (expected 4096000000 bytes")
+    }
+
+    /// A 2.2 MB gzip file whose header promises 2 GiB: deflate's ratio allows it, so the
+    /// reader counts the real size (a small scratch buffer) and refuses before allocating.
+    func testHugePromiseInLargeGzipIsCountedBeforeAllocating() throws {
+        var b = try validFile()
+        put(&b, 42, Int16(2048)); put(&b, 44, Int16(1024)); put(&b, 46, Int16(128)); put(&b, 70, Int16(64)); put(&b, 72, Int16(64))
+        let urandom = try XCTUnwrap(FileHandle(forReadingAtPath: "/dev/urandom"))
+        let noise = Array(urandom.readData(ofLength: 2_200_000))
+        try urandom.close()
+        let path = try save(Array(b.prefix(352)) + noise, "promise.nii.gz", gzip: true)
+        assertFails(path, "format", "truncated (expected 2147483648 bytes of voxel data, found 2200000)")
     }
 
     func testImpossibleDims() throws {
@@ -218,11 +272,15 @@ final class NiftiBadInputTests: XCTestCase {
         XCTAssertThrowsError(try Nifti.write(v, to: blocker.path)) { e in
             XCTAssertTrue("\(e)".contains("is a directory"), "\(e)")
         }
-        // Device nodes are never replaced.
-        XCTAssertThrowsError(try Nifti.write(v, to: "/dev/null")) { e in
+        // Device nodes are never replaced (a symlink named .nii pointing at /dev/null).
+        let device = dir.appendingPathComponent("device.nii").path
+        try FileManager.default.createSymbolicLink(atPath: device, withDestinationPath: "/dev/null")
+        XCTAssertThrowsError(try Nifti.write(v, to: device)) { e in
             XCTAssertTrue("\(e)".contains("not a regular file"), "\(e)")
         }
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: device), "/dev/null")
         XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType, .typeCharacterSpecial)
+        try FileManager.default.removeItem(atPath: device)
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
         XCTAssertEqual(leftovers, [])
     }
