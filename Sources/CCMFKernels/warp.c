@@ -1,0 +1,54 @@
+/* Trilinear resampling through an affine map plus an optional displacement field. */
+#include "cmf_kernels.h"
+#include <math.h>
+
+/* No FMA contraction: a voxel's value must not depend on where a vector loop splits (thread-count
+ * independent, bit-identical output). */
+#pragma clang fp contract(off)
+
+void cmfk_warp_trilinear_f32(const float *src, int64_t sx, int64_t sy, int64_t sz,
+                             int64_t channels, const double m[12],
+                             const float *dx, const float *dy, const float *dz,
+                             float *out, int64_t nx, int64_t ny, int64_t nz, int threads) {
+    int nt = cmfk_thread_count(threads);
+    int64_t sn = sx * sy * sz, n = nx * ny * nz;
+    int disp = dx && dy && dz;
+    #pragma omp parallel for num_threads(nt) schedule(static) if (n > 32768)
+    for (int64_t r = 0; r < ny * nz; r++) {
+        int64_t y = r % ny, z = r / ny;
+        for (int64_t x = 0; x < nx; x++) {
+            int64_t o = x + nx * r;
+            double px = (double)x, py = (double)y, pz = (double)z;
+            if (disp) { px += dx[o]; py += dy[o]; pz += dz[o]; }
+            double qx = m[0] * px + m[1] * py + m[2] * pz + m[3];
+            double qy = m[4] * px + m[5] * py + m[6] * pz + m[7];
+            double qz = m[8] * px + m[9] * py + m[10] * pz + m[11];
+            double fx = floor(qx), fy = floor(qy), fz = floor(qz);
+            /* all eight corners outside: zero (also guards huge / NaN coordinates) */
+            if (!(fx >= -1.0 && fx < (double)sx && fy >= -1.0 && fy < (double)sy &&
+                  fz >= -1.0 && fz < (double)sz)) {
+                for (int64_t c = 0; c < channels; c++) out[c * n + o] = 0.0f;
+                continue;
+            }
+            int64_t ix = (int64_t)fx, iy = (int64_t)fy, iz = (int64_t)fz;
+            double tx = qx - fx, ty = qy - fy, tz = qz - fz;
+            double w[8];
+            int64_t idx[8];
+            int k = 0;
+            for (int cz = 0; cz < 2; cz++)
+                for (int cy = 0; cy < 2; cy++)
+                    for (int cx = 0; cx < 2; cx++, k++) {
+                        int64_t X = ix + cx, Y = iy + cy, Z = iz + cz;
+                        int inside = X >= 0 && X < sx && Y >= 0 && Y < sy && Z >= 0 && Z < sz;
+                        w[k] = inside ? (cx ? tx : 1 - tx) * (cy ? ty : 1 - ty) * (cz ? tz : 1 - tz) : 0.0;
+                        idx[k] = inside ? X + sx * (Y + sy * Z) : 0;
+                    }
+            for (int64_t c = 0; c < channels; c++) {
+                const float *s = src + c * sn;
+                double v = 0;
+                for (int j = 0; j < 8; j++) v += w[j] * s[idx[j]];
+                out[c * n + o] = (float)v;
+            }
+        }
+    }
+}
