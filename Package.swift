@@ -10,7 +10,7 @@
 //     CMFSeg            the Swift core: volumes, NIfTI, tensors, models, inference, evaluation
 //     CCMFKernels       C + OpenMP voxel kernels (LLVM libomp)
 //     CNifti            nifticlib (Debian libnifti2-dev), a system library
-//     CZlib             zlib (Debian zlib1g-dev), deflate for PNG reports
+//     CDeflate          libdeflate + zlib (Debian libdeflate-dev, zlib1g-dev): fast .nii.gz
 //     CMFSegABI         the public header as a Clang module, so the exports are type-checked
 //   Tests: one target per module, fixtures in Tests/Fixtures.
 import PackageDescription
@@ -48,7 +48,7 @@ let package = Package(
         // Implementation
         .target(
             name: "CMFSeg",
-            dependencies: ["CCMFKernels", "CNifti", "CZlib"],
+            dependencies: ["CCMFKernels", "CNifti", "CDeflate"],
             exclude: ["Resources"],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/nifti"])],
             linkerSettings: openMPLinker
@@ -61,12 +61,12 @@ let package = Package(
             linkerSettings: openMPLinker
         ),
         .systemLibrary(name: "CNifti", path: "Sources/CNifti"),
-        .systemLibrary(name: "CZlib", path: "Sources/CZlib"),
+        .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),
         .systemLibrary(name: "CMFSegABI", path: "Sources/CMFSegABI"),
 
         // Tests
         .target(name: "TestSupport", dependencies: ["CMFSeg"], path: "Tests/Support"),
-        .testTarget(name: "CMFSegTests", dependencies: ["CMFSeg", "TestSupport", "CZlib"],
+        .testTarget(name: "CMFSegTests", dependencies: ["CMFSeg", "TestSupport"],
                     swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/nifti"])]),
         .testTarget(name: "CCMFKernelsTests", dependencies: ["CCMFKernels", "TestSupport"]),
         .testTarget(name: "CMFSegCTests", dependencies: ["CMFSegC", "CMFSegABI", "TestSupport"]),

@@ -32,6 +32,20 @@ void cmfk_warp_trilinear_f32(const float *src, int64_t sx, int64_t sy, int64_t s
             }
             int64_t ix = (int64_t)fx, iy = (int64_t)fy, iz = (int64_t)fz;
             double tx = qx - fx, ty = qy - fy, tz = qz - fz;
+            if (ix >= 0 && ix + 1 < sx && iy >= 0 && iy + 1 < sy && iz >= 0 && iz + 1 < sz) {
+                /* all eight corners inside: the common case, no per-corner tests */
+                int64_t b = ix + sx * (iy + sy * iz), py = sx, pz = sx * sy;
+                for (int64_t c = 0; c < channels; c++) {
+                    const float *s = src + c * sn + b;
+                    double x00 = s[0] + tx * (s[1] - s[0]);
+                    double x10 = s[py] + tx * (s[py + 1] - s[py]);
+                    double x01 = s[pz] + tx * (s[pz + 1] - s[pz]);
+                    double x11 = s[pz + py] + tx * (s[pz + py + 1] - s[pz + py]);
+                    double y0 = x00 + ty * (x10 - x00), y1 = x01 + ty * (x11 - x01);
+                    out[c * n + o] = (float)(y0 + tz * (y1 - y0));
+                }
+                continue;
+            }
             double w[8];
             int64_t idx[8];
             int k = 0;

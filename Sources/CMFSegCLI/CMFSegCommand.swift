@@ -7,6 +7,6 @@ struct CMFSegCommand: ParsableCommand {
         commandName: "cmfseg",
         abstract: "Brain-tumour segmentation (CMFT + CMFF) and BraTS evaluation.",
         version: CMFSegVersion.string,
-        subcommands: []
+        subcommands: [PhantomCommand.self, PreviewCommand.self]
     )
 }

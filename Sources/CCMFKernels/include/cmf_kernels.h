@@ -17,6 +17,40 @@
 /* Number of threads OpenMP would use for `threads` (<= 0: the default). */
 int cmfk_thread_count(int threads);
 
+/* ---- NIfTI voxel conversion (convert.c) ------------------------------------------- */
+/* NIfTI datatype codes the converters accept. */
+enum {
+    CMFK_DT_UINT8 = 2, CMFK_DT_INT16 = 4, CMFK_DT_INT32 = 8, CMFK_DT_FLOAT32 = 16,
+    CMFK_DT_FLOAT64 = 64, CMFK_DT_INT8 = 256, CMFK_DT_UINT16 = 512, CMFK_DT_UINT32 = 768,
+    CMFK_DT_INT64 = 1024, CMFK_DT_UINT64 = 1280
+};
+
+/* Bytes per voxel of a datatype, 0 if the converters do not accept it. */
+int cmfk_datatype_size(int32_t datatype);
+
+/* Element i of `src` as a double (byte-swapped when `swap`); NaN for an unknown datatype. */
+double cmfk_load_double(const void *src, int32_t datatype, int64_t i, int swap);
+
+/* dst[i] = (float)(src[i] * slope + inter) for n voxels (src byte-swapped when `swap`).
+ * Returns 0, or -2 for an unsupported datatype. src need not be aligned to its type only
+ * when swap is set; otherwise it must be. */
+int cmfk_convert_f32(const void *src, int32_t datatype, int64_t n, int swap,
+                     double slope, double inter, float *dst);
+int cmfk_convert_f32_naive(const void *src, int32_t datatype, int64_t n, int swap,
+                           double slope, double inter, float *dst);
+
+/* dst[i] = src[i] * slope + inter as uint8 labels. Returns -1 when every value is an
+ * integer in 0...255, else the index of the first voxel that is not (dst then partly
+ * written), or -2 for an unsupported datatype. */
+int64_t cmfk_convert_u8(const void *src, int32_t datatype, int64_t n, int swap,
+                        double slope, double inter, uint8_t *dst);
+int64_t cmfk_convert_u8_naive(const void *src, int32_t datatype, int64_t n, int swap,
+                              double slope, double inter, uint8_t *dst);
+
+/* Smallest and largest finite value of n floats (+inf/-inf when none) and the number of
+ * non-finite values. */
+void cmfk_minmax_f32(const float *src, int64_t n, float *min_out, float *max_out,
+                     int64_t *nonfinite_out);
 /* ---- Phantom generator (branch phantom) ------------------------------------------- */
 
 /* Uniform cubic B-spline upsampling of a coarse control lattice (smooth noise, bias

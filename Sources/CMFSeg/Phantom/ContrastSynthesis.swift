@@ -42,19 +42,25 @@ struct ContrastSynthesis {
             }
             let scale = Float(1000 * (gain[m] ?? 1))
             var img = [Float](repeating: 0, count: n)
+            let k = (csf: v[0], gm: v[1], wm: v[2], ncr: v[3], net: v[4], et: v[5], ed: v[6])
             img.withUnsafeMutableBufferPointer { o in
-                for i in 0..<n where tissue.brain[i] != 0 {
-                    let mk = tissue.mask[i]
-                    let ncr = tumour.ncr[i], net = tumour.net[i], et = tumour.et[i], ed = tumour.ed[i]
-                    let t = ncr + net + et + ed
-                    let share = mk > 0 ? max(0, mk - t) / mk : 0
-                    let tn = 1 + 0.04 * texNormal[i], tt = 1 + 0.10 * texTumour[i], te = 1 + 0.06 * texTumour[i]
-                    var s = tissue.csf[i] * share * v[0] * tn
-                    s += tissue.gm[i] * share * v[1] * tn
-                    s += tissue.wm[i] * share * v[2] * tn
-                    s += (ncr * v[3] + net * v[4] + et * v[5]) * tt
-                    s += ed * v[6] * te
-                    o[i] = max(0, s * scale * exp(0.12 * bias[i]))
+                let views = [tissue.mask, tissue.csf, tissue.gm, tissue.wm, tumour.ncr, tumour.net, tumour.et,
+                             tumour.ed, texNormal, texTumour, bias]
+                withUnsafeBuffers(views) { p in
+                    tissue.brain.withUnsafeBufferPointer { brain in
+                        let (mask, csf, gm, wm, ncrF, netF, etF, edF, tn, tt, bf) =
+                            (p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10])
+                        for i in 0..<n where brain[i] != 0 {
+                            let mk = mask[i]
+                            let ncr = ncrF[i], net = netF[i], et = etF[i], ed = edF[i]
+                            let share = mk > 0 ? max(0, mk - (ncr + net + et + ed)) / mk : 0
+                            let normal = 1 + 0.04 * tn[i], core = 1 + 0.10 * tt[i], edema = 1 + 0.06 * tt[i]
+                            var s = (csf[i] * k.csf + gm[i] * k.gm + wm[i] * k.wm) * share * normal
+                            s += (ncr * k.ncr + net * k.net + et * k.et) * core
+                            s += ed * k.ed * edema
+                            o[i] = max(0, s * scale * exp(0.12 * bf[i]))
+                        }
+                    }
                 }
             }
             let sigma = Float(noiseFraction[m] ?? 0.03) * scale * v[2]
@@ -67,4 +73,13 @@ struct ContrastSynthesis {
         }
         return out
     }
+}
+
+/// Calls `body` with read-only buffer pointers to every array (kept alive for the call).
+func withUnsafeBuffers<R>(_ arrays: [[Float]], _ body: ([UnsafeBufferPointer<Float>]) throws -> R) rethrows -> R {
+    func go(_ k: Int, _ acc: [UnsafeBufferPointer<Float>]) throws -> R {
+        if k == arrays.count { return try body(acc) }
+        return try arrays[k].withUnsafeBufferPointer { try go(k + 1, acc + [$0]) }
+    }
+    return try go(0, [])
 }

@@ -1,4 +1,5 @@
 import CCMFKernels
+import Foundation
 
 /// Tumour compartments as volume fractions of the brain tissue in each voxel (0…1, the
 /// four summing to ≤ 1): necrosis (NCR), non-enhancing core (NET), enhancing tumour (ET),
@@ -20,10 +21,10 @@ struct TumourFractions {
 ///
 /// Core: level function ρ(p) = |D⁻¹Rᵀ(p − c)| + a·n₁(p) (n₁ smooth noise, 10 mm), core
 /// where ρ < 1; ring kind: necrosis where ρ < ν + 0.08·n₂(p), enhancing rim between.
-/// Edema: geodesic distance from the core (`cmfk_geodesic_f32`) with speed 1·WM + 0.3·GM +
-/// 0.05·CSF per voxel fraction, so it runs along white-matter tracts and stops at cortex and
-/// ventricles; edema where that distance < reach·(1 + 0.3·n₃(p)), weighted by the voxel's
-/// parenchyma fraction.
+/// Edema: geodesic distance from the core (`cmfk_geodesic_f32`) with speed (1·WM + 0.15·GM +
+/// 0.02·CSF)·exp(0.4·n₄(p)) per voxel (n₄ smooth noise, 6 mm, clipped to ±1.5), so it runs
+/// along white-matter tracts in irregular fingers and stops at cortex and ventricles; edema
+/// where that distance < reach·(1 + 0.3·n₃(p)), weighted by the voxel's parenchyma fraction.
 enum GliomaPainter {
     static func paint(_ gliomas: [Glioma], tissue: TissueMaps, grid: PhantomGrid,
                       rng: inout PhantomRandom, into f: inout TumourFractions) throws {
@@ -40,8 +41,8 @@ enum GliomaPainter {
                       rng: inout PhantomRandom, into f: inout TumourFractions) throws {
         let shape = grid.shape, h = grid.spacing
         let reachMax = g.edemaReach * 1.3
-        // box around core + edema (edema speed ≤ 1 → euclidean ≤ geodesic)
-        let marginMM = g.coreExtent + reachMax + 2 * h
+        // box around core + edema (speed ≤ e^0.6 < 1.83 → euclidean ≤ 1.83 × geodesic)
+        let marginMM = g.coreExtent + reachMax * 1.83 + 2 * h  // speed ≤ e^0.6
         let m = Int((marginMM / h).rounded(.up))
         let c = g.centre
         let lo = SIMD3(max(0, Int(c.x) - m), max(0, Int(c.y) - m), max(0, Int(c.z) - m))
@@ -52,6 +53,7 @@ enum GliomaPainter {
         let n1 = try SmoothNoise.field(shape: box, spacing: sp, controlSpacing: 10, rng: &rng)
         let n2 = try SmoothNoise.field(shape: box, spacing: sp, controlSpacing: 8, rng: &rng)
         let n3 = try SmoothNoise.field(shape: box, spacing: sp, controlSpacing: 12, rng: &rng)
+        let n4 = try SmoothNoise.field(shape: box, spacing: sp, controlSpacing: 6, rng: &rng)
         let rMean = (g.radii.x + g.radii.y + g.radii.z) / 3
         let r = g.rotation
         var coreF = [Float](repeating: 0, count: box.count)
@@ -77,9 +79,8 @@ enum GliomaPainter {
                         necF[b] = Float(min(core, ramp((nu - rho) * rMean / h) * mask))
                     }
                     seeds[b] = core >= 0.5 ? 1 : 0
-                    speed[b] = tissue.brain[gi] != 0
-                        ? Float(1.0 * Double(tissue.wm[gi]) + 0.3 * Double(tissue.gm[gi]) + 0.05 * Double(tissue.csf[gi]))
-                        : 0
+                    let tissueSpeed = 1.0 * Double(tissue.wm[gi]) + 0.15 * Double(tissue.gm[gi]) + 0.02 * Double(tissue.csf[gi])
+                    speed[b] = tissue.brain[gi] != 0 ? Float(tissueSpeed * exp(0.4 * max(-1.5, min(1.5, Double(n4[b]))))) : 0
                 }
             }
         }

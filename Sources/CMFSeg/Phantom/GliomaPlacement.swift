@@ -27,7 +27,7 @@ enum GliomaPlacement {
             let r = rng.uniform(8, 22)
             let radii = SIMD3(r * rng.uniform(0.75, 1.25), r * rng.uniform(0.75, 1.25), r * rng.uniform(0.75, 1.25))
             var g = Glioma(kind: kind, centre: .zero, radii: radii, rotation: Glioma.randomRotation(&rng),
-                           necrosisRatio: rng.uniform(0.35, 0.7), edemaReach: rng.uniform(6, 26),
+                           necrosisRatio: rng.uniform(0.35, 0.7), edemaReach: rng.uniform(6, 24),
                            irregularity: rng.uniform(0.08, 0.22))
             guard !candidates.isEmpty else { break }
             var best: (score: Double, centre: SIMD3<Double>) = (-1, .zero)

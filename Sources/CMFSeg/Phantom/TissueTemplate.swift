@@ -28,18 +28,29 @@ public struct TissueTemplate: Sendable {
         var ch = [Float](repeating: 0, count: 3 * shape.count)
         let n = shape.count
         var lo = SIMD3<Int>(Int.max, Int.max, Int.max), hi = SIMD3<Int>(-1, -1, -1)
-        for z in 0..<shape.nz {
-            for y in 0..<shape.ny {
-                for x in 0..<shape.nx {
-                    let i = shape.index(x, y, z)
-                    let m = min(max(mask[i], 0), 1)
-                    // probabilities clipped into the mask so that CSF = m − g − w ≥ 0
-                    let g = min(max(gm[i], 0), m)
-                    let w = min(max(wm[i], 0), m - g)
-                    ch[i] = m; ch[n + i] = g; ch[2 * n + i] = w
-                    if m >= 0.5 {
-                        lo = pointwiseMin(lo, SIMD3(x, y, z))
-                        hi = pointwiseMax(hi, SIMD3(x, y, z))
+        mask.withUnsafeBufferPointer { mp in
+            gm.withUnsafeBufferPointer { gp in
+                wm.withUnsafeBufferPointer { wp in
+                    ch.withUnsafeMutableBufferPointer { c in
+                        var i = 0
+                        for z in 0..<shape.nz {
+                            for y in 0..<shape.ny {
+                                var rowHasBrain = false, xlo = Int.max, xhi = -1
+                                for x in 0..<shape.nx {
+                                    let m = min(max(mp[i], 0), 1)
+                                    // probabilities clipped into the mask so that CSF = m − g − w ≥ 0
+                                    let g = min(max(gp[i], 0), m)
+                                    let w = min(max(wp[i], 0), m - g)
+                                    c[i] = m; c[n + i] = g; c[2 * n + i] = w
+                                    if m >= 0.5 { rowHasBrain = true; xlo = min(xlo, x); xhi = max(xhi, x) }
+                                    i += 1
+                                }
+                                if rowHasBrain {
+                                    lo = pointwiseMin(lo, SIMD3(xlo, y, z))
+                                    hi = pointwiseMax(hi, SIMD3(xhi, y, z))
+                                }
+                            }
+                        }
                     }
                 }
             }

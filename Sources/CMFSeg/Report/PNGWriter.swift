@@ -1,4 +1,4 @@
-import CZlib
+import CDeflate
 import Foundation
 
 /// An 8-bit image in memory: `channels` = 1 (grey) or 3 (RGB), rows top to bottom,
@@ -33,7 +33,8 @@ public struct RasterImage: Equatable, Sendable {
 
 /// A minimal PNG encoder (8-bit greyscale or RGB, no interlace): per-row adaptive
 /// filtering (None/Sub/Up/Average/Paeth, the one with the least sum of absolute values, as
-/// libpng's heuristic), zlib `compress2` at level 9, CRC-32 from zlib.
+/// libpng's heuristic), zlib `compress2` at level 9, CRC-32 from zlib (through the
+/// `CDeflate` module, which links zlib for the NIfTI reader too).
 public enum PNGWriter {
     /// The PNG file bytes of `image`.
     /// - Throws: `CMFError.internal` when zlib fails.
@@ -86,12 +87,7 @@ public enum PNGWriter {
     /// Writes `image` as a PNG file, atomically (temporary file beside `url`, then rename).
     /// - Throws: `CMFError.io` naming the file when it cannot be written.
     public static func write(_ image: RasterImage, to url: URL) throws {
-        let bytes = try encode(image)
-        do {
-            try Data(bytes).write(to: url, options: .atomic)
-        } catch {
-            throw CMFError.io("cannot write PNG \(url.path): \(error.localizedDescription)")
-        }
+        try AtomicFile.write([(path: url.path, content: .bytes(try encode(image)))])
     }
 
     static func paeth(_ a: UInt8, _ b: UInt8, _ c: UInt8) -> UInt8 {

@@ -14,6 +14,10 @@ public struct Geometry: Equatable, Sendable {
     public var sform: [Double]
     /// NIfTI xyzt_units (spatial and temporal units), kept as read.
     public var xyztUnits: Int32
+    /// The quaternion parameters the qform was read from (nil for a grid made in memory).
+    /// A writer uses them verbatim while they still produce `qform`, so a written file's
+    /// qform fields equal the source's bit for bit; otherwise it derives them from `qform`.
+    public var qformParameters: QformParameters? = nil
 
     /// A grid with the given spacing, origin 0 and no rotation (qform code 1, sform unset).
     public init(spacing: SIMD3<Double> = SIMD3(1, 1, 1)) {
@@ -58,5 +62,17 @@ public struct Geometry: Equatable, Sendable {
          0, s.y, 0, 0,
          0, 0, s.z, 0,
          0, 0, 0, 1]
+    }
+}
+
+/// NIfTI's qform as stored in a header: quaternion (b, c, d), offset, and qfac (±1, the sign
+/// of pixdim[0]) — with the spacing, they define the qform matrix.
+public struct QformParameters: Equatable, Sendable {
+    public var b: Double, c: Double, d: Double
+    public var offset: SIMD3<Double>
+    public var qfac: Double
+
+    public init(b: Double, c: Double, d: Double, offset: SIMD3<Double>, qfac: Double) {
+        self.b = b; self.c = c; self.d = d; self.offset = offset; self.qfac = qfac
     }
 }

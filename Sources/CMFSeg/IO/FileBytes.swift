@@ -1,0 +1,148 @@
+import CDeflate
+import Foundation
+
+/// Reading whole files and gzip streams into memory, with every failure a `CMFError`
+/// that names the file. Nothing here trusts a size it has not checked.
+enum FileBytes {
+    /// Checks that `path` names a readable regular file and returns its size.
+    /// - Throws: `CMFError.io` for a missing file, a directory, or an unreadable file.
+    static func regularFileSize(_ path: String) throws -> Int {
+        var st = stat()
+        guard stat(path, &st) == 0 else {
+            throw CMFError.io("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw CMFError.io("cannot read \(path): is a directory") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw CMFError.io("cannot read \(path): not a regular file") }
+        return Int(st.st_size)
+    }
+
+    /// The first `count` bytes of the file, decompressed when it is gzip (fewer if the
+    /// content is shorter), and whether it was gzip.
+    static func prefix(_ path: String, count: Int) throws -> (bytes: [UInt8], gzip: Bool) {
+        _ = try regularFileSize(path)
+        guard let f = gzopen(path, "rb") else {
+            throw CMFError.io("cannot read \(path): \(String(cString: strerror(errno)))")
+        }
+        defer { gzclose(f) }
+        var buf = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = buf.withUnsafeMutableBytes { gzread(f, $0.baseAddress! + got, UInt32(count - got)) }
+            if n <= 0 { break }
+            got += Int(n)
+        }
+        // A broken gzip stream still gives whatever decompressed before the damage.
+        let gzip = gzdirect(f) == 0
+        return (Array(buf[0..<got]), gzip)
+    }
+
+    /// The whole file, raw.
+    static func readAll(_ path: String) throws -> [UInt8] {
+        let size = try regularFileSize(path)
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { throw CMFError.io("cannot read \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        return try [UInt8](unsafeUninitializedCapacity: size) { buf, initialized in
+            var got = 0
+            while got < size {
+                let n = read(fd, buf.baseAddress! + got, size - got)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    initialized = got
+                    throw CMFError.io("cannot read \(path): \(String(cString: strerror(errno)))")
+                }
+                if n == 0 { break }
+                got += n
+            }
+            initialized = got
+        }
+    }
+
+    /// True when the file starts with the gzip magic bytes.
+    static func hasGzipMagic(_ path: String) -> Bool {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var m: (UInt8, UInt8) = (0, 0)
+        let n = withUnsafeMutableBytes(of: &m) { pread(fd, $0.baseAddress, 2, 0) }
+        return n == 2 && m.0 == 0x1F && m.1 == 0x8B
+    }
+
+    static func isGzip(_ bytes: [UInt8]) -> Bool { bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B }
+
+    /// Deflate cannot expand data more than 1032:1; a gzip file of `n` bytes holds at most
+    /// this many bytes, so a header promising more is rejected before allocating.
+    static func maxInflatedSize(compressed n: Int) -> Int { n * 1032 + 4096 }
+
+    /// Inflates the gzip `compressed` (one or more members) into exactly `expected` bytes
+    /// (libdeflate). Extra content after `expected` bytes is ignored.
+    /// - Returns: the bytes, or the number of bytes the stream really holds when it
+    ///   ends (or breaks) before `expected`.
+    static func inflate(_ compressed: [UInt8], expected: Int) -> Result<[UInt8], ShortStream> {
+        var out = [UInt8](unsafeUninitializedCapacity: expected) { _, n in n = expected }
+        guard let d = libdeflate_alloc_decompressor() else { return .failure(ShortStream(found: 0, corrupt: false)) }
+        defer { libdeflate_free_decompressor(d) }
+        var inPos = 0, outPos = 0
+        var needStreaming = false
+        compressed.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                while outPos < expected && inPos < compressed.count {
+                    var inUsed = 0, outUsed = 0
+                    let r = libdeflate_gzip_decompress_ex(d, src.baseAddress! + inPos, compressed.count - inPos,
+                                                          dst.baseAddress! + outPos, expected - outPos,
+                                                          &inUsed, &outUsed)
+                    if r == LIBDEFLATE_SUCCESS {
+                        inPos += inUsed; outPos += outUsed
+                        // Members may be followed by zero padding; stop at anything not gzip.
+                        if inPos + 2 > compressed.count || compressed[inPos] != 0x1F || compressed[inPos + 1] != 0x8B { break }
+                    } else {
+                        // More content than expected (INSUFFICIENT_SPACE) or a broken stream:
+                        // zlib streams exactly what is needed and tells how far it gets.
+                        needStreaming = true
+                        break
+                    }
+                }
+            }
+        }
+        if needStreaming { return streamInflate(compressed, from: inPos, into: &out, at: outPos, expected: expected) }
+        return outPos == expected ? .success(out) : .failure(ShortStream(found: outPos, corrupt: false))
+    }
+
+    struct ShortStream: Error { var found: Int; var corrupt: Bool }
+
+    /// zlib's streaming inflate from member offset `inPos`, stopping at `expected` bytes.
+    private static func streamInflate(_ compressed: [UInt8], from inPos: Int, into out: inout [UInt8],
+                                      at outStart: Int, expected: Int) -> Result<[UInt8], ShortStream> {
+        var outPos = outStart, inPos = inPos
+        var corrupt = false
+        compressed.withUnsafeBytes { src in
+            out.withUnsafeMutableBytes { dst in
+                while outPos < expected && inPos < compressed.count {
+                    var z = z_stream()
+                    guard inflateInit2_(&z, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { corrupt = true; return }
+                    defer { inflateEnd(&z) }
+                    z.next_in = UnsafeMutablePointer(mutating: src.baseAddress!.assumingMemoryBound(to: UInt8.self) + inPos)
+                    z.avail_in = UInt32(clamping: compressed.count - inPos)
+                    var status = Z_OK
+                    while outPos < expected {
+                        z.next_out = dst.baseAddress!.assumingMemoryBound(to: UInt8.self) + outPos
+                        let chunk = UInt32(clamping: expected - outPos)
+                        z.avail_out = chunk
+                        status = CDeflate.inflate(&z, Z_NO_FLUSH)
+                        outPos += Int(chunk - z.avail_out)
+                        if status != Z_OK { break }
+                        if z.avail_in == 0 { break }
+                    }
+                    inPos = compressed.count - Int(z.avail_in)
+                    if status == Z_STREAM_END {
+                        if inPos + 2 > compressed.count || compressed[inPos] != 0x1F || compressed[inPos + 1] != 0x8B { return }
+                        continue
+                    }
+                    if status != Z_OK && status != Z_BUF_ERROR { corrupt = true }
+                    return
+                }
+            }
+        }
+        return outPos >= expected ? .success(out) : .failure(ShortStream(found: outPos, corrupt: corrupt))
+    }
+}
