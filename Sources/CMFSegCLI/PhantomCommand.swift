@@ -59,6 +59,10 @@ struct PhantomCommand: ParsableCommand {
             if let p = preview, !p.lowercased().hasSuffix(".png") {
                 throw CMFError.invalidArgument("--preview \(p): the file name must end in .png")
             }
+            let grid = gridFactor == 1 ? PhantomGrid.brats : PhantomGrid.coarse(gridFactor)
+            if let s = previewSlice, s >= grid.shape.nz {
+                throw CMFError.invalidArgument("--preview-slice \(s) is outside 0…\(grid.shape.nz - 1)")
+            }
             let dir = try Self.prepareDirectory(out)
             let indices = start..<(start + cases)
             if !force {
@@ -72,7 +76,6 @@ struct PhantomCommand: ParsableCommand {
             let clock = ContinuousClock()
             let t0 = clock.now
             let template = try TissueTemplate.mni152()
-            let grid = gridFactor == 1 ? PhantomGrid.brats : PhantomGrid.coarse(gridFactor)
             let generator = try PhantomGenerator(template: template, seed: seed, grid: grid, threads: threads)
             print("template loaded in \(Self.seconds(clock.now - t0)) s; grid \(grid.shape), \(grid.spacing) mm")
             var generateTotal = Duration.zero, writeTotal = Duration.zero

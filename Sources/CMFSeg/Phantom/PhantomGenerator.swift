@@ -1,4 +1,3 @@
-import Foundation
 /// Generates BraTS-like synthetic cases from a tissue template (see the `Phantom` folder:
 /// `AnatomyWarp` → `GliomaPlacement` → `GliomaPainter` → `TumourLabels` →
 /// `ContrastSynthesis`).
@@ -33,23 +32,17 @@ public struct PhantomGenerator: Sendable {
     public func generate(index: Int) throws -> PhantomCase {
         guard index >= 0 else { throw CMFError.invalidArgument("phantom case index \(index) must be ≥ 0") }
         var rng = PhantomRandom(seed: PhantomRandom.caseSeed(seed, index: index))
-        let clock = ContinuousClock(); var t = clock.now
-        func lap(_ s: String) { if ProcessInfo.processInfo.environment["CMFSEG_PHANTOM_TIMING"] != nil { print(s, clock.now - t) }; t = clock.now }
         let warp = AnatomyWarp.random(&rng)
         let tissue = try warp.apply(to: template, grid: grid, threads: threads, rng: &rng)
-        lap("warp")
         let gliomas = GliomaPlacement.random(tissue: tissue, grid: grid, rng: &rng)
         guard !gliomas.isEmpty else {
             throw CMFError.internal("phantom \(index): no place for a tumour (the warped brain is empty)")
         }
-        lap("place")
         var tumour = TumourFractions(count: grid.shape.count)
         try GliomaPainter.paint(gliomas, tissue: tissue, grid: grid, rng: &rng, into: &tumour)
-        lap("paint")
         let labels = TumourLabels.labels(tissue: tissue, tumour: tumour)
         let synthesis = ContrastSynthesis.random(&rng)
         let contrasts = try synthesis.render(tissue: tissue, tumour: tumour, grid: grid, threads: threads, rng: &rng)
-        lap("contrast")
         let geometry = grid.geometry
         var images: [Modality: ImageVolume] = [:]
         for m in Modality.allCases {
