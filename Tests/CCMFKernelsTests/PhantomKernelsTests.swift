@@ -41,8 +41,8 @@ final class PhantomKernelsTests: XCTestCase {
         var src = [Float](repeating: 0, count: 2 * sx * sy * sz)
         for z in 0..<sz { for y in 0..<sy { for x in 0..<sx {
             let i = x + sx * (y + sy * z)
-            src[i] = Float(2 * x - 3 * y + 5 * z + 1)
-            src[sx * sy * sz + i] = 7
+            src[2 * i] = Float(2 * x - 3 * y + 5 * z + 1)
+            src[2 * i + 1] = 7
         } } }
         // a rotation-ish map that stays inside the source grid for the output box
         let m: [Double] = [0.9, 0.1, 0.05, 2.3, -0.08, 0.95, 0.1, 3.1, 0.02, -0.05, 0.92, 2.7]
@@ -52,7 +52,7 @@ final class PhantomKernelsTests: XCTestCase {
         let dx = Array(d[0..<n]), dy = Array(d[n..<2 * n]), dz = Array(d[2 * n..<3 * n])
         for threads: Int32 in [1, 2] {
             var out = [Float](repeating: -1, count: 2 * n)
-            cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 2, m, dx, dy, dz, &out, Int64(nx), Int64(ny), Int64(nz), threads)
+            cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 2, nil, m, dx, dy, dz, &out, Int64(nx), Int64(ny), Int64(nz), threads)
             var worst: Double = 0
             for z in 0..<nz { for y in 0..<ny { for x in 0..<nx {
                 let o = x + nx * (y + ny * z)
@@ -68,8 +68,24 @@ final class PhantomKernelsTests: XCTestCase {
         // far outside: zero
         var out = [Float](repeating: -1, count: 2)
         let shift: [Double] = [1, 0, 0, 1000, 0, 1, 0, 0, 0, 0, 1, 0]
-        cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 2, shift, nil, nil, nil, &out, 1, 1, 1, 1)
+        cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 2, nil, shift, nil, nil, nil, &out, 1, 1, 1, 1)
         XCTAssertEqual(out, [0, 0])
+    }
+
+    /// The data box only skips work: zero data outside it gives the same output with and without.
+    func testWarpDataBoxSkipsOnlyZeros() {
+        let (sx, sy, sz) = (16, 14, 12)
+        var src = [Float](repeating: 0, count: sx * sy * sz)
+        let box: [Int64] = [3, 4, 2, 11, 9, 8]
+        for z in 2...8 { for y in 4...9 { for x in 3...11 { src[x + sx * (y + sy * z)] = Float(1 + x * y + z) } } }
+        let m: [Double] = [0.8, 0.1, 0, -1.5, -0.1, 0.9, 0.05, -0.7, 0, 0.02, 0.85, -1.1]
+        let (nx, ny, nz) = (22, 19, 17)
+        var a = [Float](repeating: -1, count: nx * ny * nz), b = a
+        cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 1, nil, m, nil, nil, nil, &a, Int64(nx), Int64(ny), Int64(nz), 1)
+        cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 1, box, m, nil, nil, nil, &b, Int64(nx), Int64(ny), Int64(nz), 2)
+        XCTAssertEqual(a, b)
+        XCTAssertGreaterThan(a.filter { $0 > 0 }.count, 100)
+        XCTAssertGreaterThan(a.filter { $0 == 0 }.count, 100)
     }
 
     func testGeodesicMatchesBellmanFord() {

@@ -50,20 +50,31 @@ struct AnatomyWarp {
         return [L[0], L[1], L[2], off.x, L[3], L[4], L[5], off.y, L[6], L[7], L[8], off.z, 0, 0, 0, 1]
     }
 
-    /// Resamples the template onto `grid` (trilinear) through this placement.
+    /// The elastic displacement field on `grid`, in phantom voxels: three arrays (x, y, z).
     /// - Throws: `CMFError.outOfMemory` from the smooth-noise kernel.
-    func apply(to template: TissueTemplate, grid: PhantomGrid, threads: Int,
-               rng: inout PhantomRandom) throws -> TissueMaps {
+    func displacement(grid: PhantomGrid, threads: Int, rng: inout PhantomRandom) throws -> [[Float]] {
         let shape = grid.shape, n = shape.count
         let spacing = SIMD3(grid.spacing, grid.spacing, grid.spacing)
-        // displacement in phantom voxels
         var d: [[Float]] = []
         for _ in 0..<3 {
             var f = try SmoothNoise.field(shape: shape, spacing: spacing, controlSpacing: elasticSpacing,
                                           threads: threads, rng: &rng)
             let k = Float(elasticSigma / grid.spacing)
-            for i in 0..<n { f[i] *= k }
+            f.withUnsafeMutableBufferPointer { p in for i in 0..<n { p[i] *= k } }
             d.append(f)
+        }
+        return d
+    }
+
+    /// Resamples the template onto `grid` (trilinear) through this placement and the
+    /// displacement `d` (from ``displacement(grid:threads:rng:)``, possibly with mass effect).
+    /// - Throws: `CMFError.shape` for a singular template affine, `.internal` for a
+    ///   displacement of the wrong size.
+    func resample(_ template: TissueTemplate, grid: PhantomGrid, displacement d: [[Float]],
+                  threads: Int) throws -> TissueMaps {
+        let shape = grid.shape, n = shape.count
+        guard d.count == 3, d.allSatisfy({ $0.count == n }) else {
+            throw CMFError.internal("phantom: displacement field does not match the grid \(shape)")
         }
         guard let toVoxel = TissueTemplate.invert(template.affine) else {
             throw CMFError.shape("tissue template: the voxel-to-world affine is not invertible")
@@ -79,7 +90,7 @@ struct AnatomyWarp {
                         d[2].withUnsafeBufferPointer { dz in
                             m.withUnsafeBufferPointer { mp in
                                 cmfk_warp_trilinear_f32(src.baseAddress, Int64(t.nx), Int64(t.ny), Int64(t.nz), 3,
-                                                        mp.baseAddress, dx.baseAddress, dy.baseAddress, dz.baseAddress,
+                                                        template.dataBox, mp.baseAddress, dx.baseAddress, dy.baseAddress, dz.baseAddress,
                                                         o.baseAddress, Int64(shape.nx), Int64(shape.ny), Int64(shape.nz),
                                                         Int32(threads))
                             }

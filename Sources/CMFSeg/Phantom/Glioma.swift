@@ -20,12 +20,15 @@ struct Glioma: Sendable {
     var radii: SIMD3<Double>
     /// Row-major 3×3 rotation of the core's axes (world of the phantom grid's voxel axes).
     var rotation: [Double]
-    /// Relative radius of the necrotic centre (ring kind), 0.35–0.7.
+    /// Relative radius of the necrotic centre (ring kind): 1 − rim thickness (2.5–7 mm) / mean
+    /// radius, at least 0.25.
     var necrosisRatio: Double
     /// Geodesic reach of the edema beyond the core, in mm (white-matter distance).
     var edemaReach: Double
     /// Amplitude of the smooth noise that makes the core irregular (in units of the radius).
     var irregularity: Double
+    /// Relative push of the surrounding tissue (see `MassEffect`), 0.25–0.45.
+    var massEffect: Double
 
     /// The largest extent of the core from its centre, in mm, noise included.
     var coreExtent: Double { radii.max() * (1 + irregularity * 1.2) + 2 }

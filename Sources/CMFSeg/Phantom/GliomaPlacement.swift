@@ -26,9 +26,11 @@ enum GliomaPlacement {
             let kind = Glioma.randomKind(&rng)
             let r = rng.uniform(8, 22)
             let radii = SIMD3(r * rng.uniform(0.75, 1.25), r * rng.uniform(0.75, 1.25), r * rng.uniform(0.75, 1.25))
+            let rim = rng.uniform(2.5, 7)
             var g = Glioma(kind: kind, centre: .zero, radii: radii, rotation: Glioma.randomRotation(&rng),
-                           necrosisRatio: rng.uniform(0.35, 0.7), edemaReach: rng.uniform(6, 24),
-                           irregularity: rng.uniform(0.08, 0.22))
+                           necrosisRatio: max(0.25, 1 - rim / ((radii.x + radii.y + radii.z) / 3)),
+                           edemaReach: rng.uniform(6, 24), irregularity: rng.uniform(0.08, 0.22),
+                           massEffect: rng.uniform(0.25, 0.45))
             guard !candidates.isEmpty else { break }
             var best: (score: Double, centre: SIMD3<Double>) = (-1, .zero)
             for _ in 0..<40 {

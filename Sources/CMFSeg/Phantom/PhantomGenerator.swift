@@ -1,5 +1,5 @@
 /// Generates BraTS-like synthetic cases from a tissue template (see the `Phantom` folder:
-/// `AnatomyWarp` → `GliomaPlacement` → `GliomaPainter` → `TumourLabels` →
+/// `AnatomyWarp` → `GliomaPlacement` → `MassEffect` → `GliomaPainter` → `TumourLabels` →
 /// `ContrastSynthesis`).
 ///
 /// Deterministic: case `index` of seed `seed` is a function of (template, grid, seed,
@@ -30,14 +30,22 @@ public struct PhantomGenerator: Sendable {
     /// Case `index` (≥ 0).
     /// - Throws: `CMFError.invalidArgument` for a negative index, `.outOfMemory` from kernels.
     public func generate(index: Int) throws -> PhantomCase {
+        try generateWithTissue(index: index).phantom
+    }
+
+    /// The case and the tissue fractions it was drawn from (tests measure contrasts per tissue).
+    func generateWithTissue(index: Int) throws -> (phantom: PhantomCase, tissue: TissueMaps) {
         guard index >= 0 else { throw CMFError.invalidArgument("phantom case index \(index) must be ≥ 0") }
         var rng = PhantomRandom(seed: PhantomRandom.caseSeed(seed, index: index))
         let warp = AnatomyWarp.random(&rng)
-        let tissue = try warp.apply(to: template, grid: grid, threads: threads, rng: &rng)
-        let gliomas = GliomaPlacement.random(tissue: tissue, grid: grid, rng: &rng)
+        var displacement = try warp.displacement(grid: grid, threads: threads, rng: &rng)
+        let unpushed = try warp.resample(template, grid: grid, displacement: displacement, threads: threads)
+        let gliomas = GliomaPlacement.random(tissue: unpushed, grid: grid, rng: &rng)
         guard !gliomas.isEmpty else {
             throw CMFError.internal("phantom \(index): no place for a tumour (the warped brain is empty)")
         }
+        MassEffect.add(gliomas, grid: grid, to: &displacement)
+        let tissue = try warp.resample(template, grid: grid, displacement: displacement, threads: threads)
         var tumour = TumourFractions(count: grid.shape.count)
         try GliomaPainter.paint(gliomas, tissue: tissue, grid: grid, rng: &rng, into: &tumour)
         let labels = TumourLabels.labels(tissue: tissue, tumour: tumour)
@@ -48,8 +56,9 @@ public struct PhantomGenerator: Sendable {
         for m in Modality.allCases {
             images[m] = ImageVolume(shape: grid.shape, geometry: geometry, voxels: contrasts[m] ?? [])
         }
-        return PhantomCase(name: PhantomCase.name(index: index), images: images,
-                           labels: LabelMap(shape: grid.shape, geometry: geometry, voxels: labels),
-                           tumourKinds: gliomas.map(\.kind.rawValue))
+        let phantom = PhantomCase(name: PhantomCase.name(index: index), images: images,
+                                  labels: LabelMap(shape: grid.shape, geometry: geometry, voxels: labels),
+                                  tumourKinds: gliomas.map(\.kind.rawValue))
+        return (phantom, tissue)
     }
 }

@@ -1,15 +1,17 @@
 /// The anatomy a phantom starts from: a brain mask and grey/white-matter probability maps
 /// on one voxel grid (by default the MNI152 2009a template, see `TissueTemplate+MNI152`).
 ///
-/// Channels are stored planar in `channels` (mask, then GM, then WM; each `shape.count`
-/// values in 0…1, x fastest), the layout `cmfk_warp_trilinear_f32` samples from. CSF is
-/// implied: mask − GM − WM.
+/// Channels are stored interleaved in `channels` (mask, GM, WM of voxel 0, then of voxel 1,
+/// …; values in 0…1, voxels x fastest), the layout `cmfk_warp_trilinear_f32` samples from.
+/// CSF is implied: mask − GM − WM.
 public struct TissueTemplate: Sendable {
     public var shape: Shape3
     /// Row-major 4×4 voxel → world (RAS, mm).
     public var affine: [Double]
-    /// mask, gm, wm: 3 × shape.count values in 0…1.
+    /// (mask, gm, wm) per voxel: 3 × shape.count values in 0…1.
     public var channels: [Float]
+    /// Inclusive voxel box {x0, y0, z0, x1, y1, z1} outside which every channel is 0.
+    public var dataBox: [Int64]
     /// World point (mm) placed at the phantom grid's brain anchor: the centre of the
     /// mask's bounding box in x and y, in z its midpoint.
     public var anchorWorld: SIMD3<Double>
@@ -26,8 +28,8 @@ public struct TissueTemplate: Sendable {
         self.shape = shape
         self.affine = affine
         var ch = [Float](repeating: 0, count: 3 * shape.count)
-        let n = shape.count
         var lo = SIMD3<Int>(Int.max, Int.max, Int.max), hi = SIMD3<Int>(-1, -1, -1)
+        var dlo = lo, dhi = hi
         mask.withUnsafeBufferPointer { mp in
             gm.withUnsafeBufferPointer { gp in
                 wm.withUnsafeBufferPointer { wp in
@@ -36,14 +38,20 @@ public struct TissueTemplate: Sendable {
                         for z in 0..<shape.nz {
                             for y in 0..<shape.ny {
                                 var rowHasBrain = false, xlo = Int.max, xhi = -1
+                                var rowHasData = false, dxlo = Int.max, dxhi = -1
                                 for x in 0..<shape.nx {
                                     let m = min(max(mp[i], 0), 1)
                                     // probabilities clipped into the mask so that CSF = m − g − w ≥ 0
                                     let g = min(max(gp[i], 0), m)
                                     let w = min(max(wp[i], 0), m - g)
-                                    c[i] = m; c[n + i] = g; c[2 * n + i] = w
+                                    c[3 * i] = m; c[3 * i + 1] = g; c[3 * i + 2] = w
                                     if m >= 0.5 { rowHasBrain = true; xlo = min(xlo, x); xhi = max(xhi, x) }
+                                    if m > 0 { rowHasData = true; dxlo = min(dxlo, x); dxhi = max(dxhi, x) }
                                     i += 1
+                                }
+                                if rowHasData {
+                                    dlo = pointwiseMin(dlo, SIMD3(dxlo, y, z))
+                                    dhi = pointwiseMax(dhi, SIMD3(dxhi, y, z))
                                 }
                                 if rowHasBrain {
                                     lo = pointwiseMin(lo, SIMD3(xlo, y, z))
@@ -57,6 +65,7 @@ public struct TissueTemplate: Sendable {
         }
         guard hi.x >= 0 else { throw CMFError.shape("tissue template: the brain mask is empty") }
         self.channels = ch
+        self.dataBox = [dlo.x, dlo.y, dlo.z, dhi.x, dhi.y, dhi.z].map { Int64($0) }
         let mid = SIMD3<Double>(Double(lo.x + hi.x) / 2, Double(lo.y + hi.y) / 2, Double(lo.z + hi.z) / 2)
         self.anchorWorld = TissueTemplate.apply(affine, mid)
     }

@@ -69,11 +69,7 @@ final class PhantomGeneratorTests: XCTestCase {
         let t = try XCTUnwrap(Self.template)
         let g = try PhantomGenerator(template: t, seed: 99, grid: .coarse(3))
         for index in 0..<3 {
-            let c = try g.generate(index: index)
-            // tissue classes from a re-run of the deterministic pipeline's first stages
-            var rng = PhantomRandom(seed: PhantomRandom.caseSeed(99, index: index))
-            let warp = AnatomyWarp.random(&rng)
-            let tissue = try warp.apply(to: t, grid: g.grid, threads: 0, rng: &rng)
+            let (c, tissue) = try g.generateWithTissue(index: index)
             func mean(_ m: Modality, _ pick: (Int) -> Bool) -> Double {
                 let v = c.images[m]!.voxels
                 var s = 0.0, n = 0
@@ -109,9 +105,7 @@ final class PhantomGeneratorTests: XCTestCase {
         // edema voxels sit mostly in white matter: their WM fraction beats the brain average
         let t = try XCTUnwrap(Self.template)
         let g = try PhantomGenerator(template: t, seed: 7, grid: .coarse(3))
-        var rng = PhantomRandom(seed: PhantomRandom.caseSeed(7, index: 0))
-        let tissue = try AnatomyWarp.random(&rng).apply(to: t, grid: g.grid, threads: 0, rng: &rng)
-        let c = try g.generate(index: 0)
+        let (c, tissue) = try g.generateWithTissue(index: 0)
         var edWM = 0.0, edN = 0.0, brainWM = 0.0, brainN = 0.0
         for i in c.labels.voxels.indices where tissue.brain[i] != 0 {
             brainWM += Double(tissue.wm[i]); brainN += 1
@@ -119,6 +113,7 @@ final class PhantomGeneratorTests: XCTestCase {
         }
         XCTAssertGreaterThan(edN, 0)
         XCTAssertGreaterThan(edWM / edN, brainWM / brainN)
+        XCTAssertEqual(c.labels.voxels, try g.generate(index: 0).labels.voxels)
     }
 
     func testRejectsBadGridsAndIndices() throws {
@@ -149,5 +144,31 @@ final class PhantomGeneratorTests: XCTestCase {
         let varr = xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)
         XCTAssertEqual(mean, 0, accuracy: 0.03)
         XCTAssertEqual(varr, 1, accuracy: 0.04)
+    }
+}
+
+/// The mass effect: tissue pushed outward around the tumour centre.
+final class MassEffectTests: XCTestCase {
+    func testPushIsRadialOneToOneAndFades() {
+        let grid = PhantomGrid(shape: Shape3(41, 41, 41), spacing: 1)
+        let g = Glioma(kind: .ring, centre: SIMD3(20, 20, 20), radii: SIMD3(6, 6, 6), rotation: [1, 0, 0, 0, 1, 0, 0, 0, 1],
+                       necrosisRatio: 0.5, edemaReach: 5, irregularity: 0, massEffect: 0.4)
+        var d = [[Float]](repeating: [Float](repeating: 0, count: grid.shape.count), count: 3)
+        MassEffect.add([g], grid: grid, to: &d)
+        // along +x: the sample point r − s(r) moves towards the centre and stays increasing in r
+        var last = -Double.infinity
+        for x in 20..<41 {
+            let i = grid.shape.index(x, 20, 20)
+            let sampled = Double(x - 20) + Double(d[0][i])
+            XCTAssertLessThanOrEqual(sampled, Double(x - 20) + 1e-6)
+            XCTAssertGreaterThan(sampled, last)
+            last = sampled
+            XCTAssertEqual(d[1][i], 0, accuracy: 1e-6)
+        }
+        // at the core radius the push is A·R = 2.4 mm; at the centre nothing moves
+        XCTAssertEqual(d[0][grid.shape.index(26, 20, 20)], -2.4, accuracy: 1e-4)
+        XCTAssertEqual(d[0][grid.shape.index(20, 20, 20)], 0)
+        // symmetric on the other side
+        XCTAssertEqual(d[0][grid.shape.index(14, 20, 20)], 2.4, accuracy: 1e-4)
     }
 }

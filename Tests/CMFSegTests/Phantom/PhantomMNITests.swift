@@ -15,14 +15,16 @@ final class PhantomMNITests: XCTestCase {
         let n = t.shape.count
         var maskCount = 0
         var gmSum = 0.0
-        for i in 0..<n where t.channels[i] > 0 { maskCount += 1 }
-        for i in 0..<n { gmSum += Double(t.channels[n + i]) }
+        for i in 0..<n where t.channels[3 * i] > 0 { maskCount += 1 }
+        for i in 0..<n { gmSum += Double(t.channels[3 * i + 1]) }
         // count of T1 > 0 measured with SimpleITK + numpy on the same file
         XCTAssertEqual(maskCount, 1_886_539)
+        // bounding box of T1 > 0, also from numpy (argwhere min/max)
+        XCTAssertEqual(t.dataBox, [26, 27, 0, 170, 207, 154])
         XCTAssertGreaterThan(gmSum, 5e5)
         // CSF = mask − GM − WM is never negative
         for i in stride(from: 0, to: n, by: 97) {
-            XCTAssertGreaterThanOrEqual(t.channels[i] - t.channels[n + i] - t.channels[2 * n + i], -1e-6)
+            XCTAssertGreaterThanOrEqual(t.channels[3 * i] - t.channels[3 * i + 1] - t.channels[3 * i + 2], -1e-6)
         }
     }
 
