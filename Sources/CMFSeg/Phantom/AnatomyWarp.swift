@@ -13,9 +13,10 @@ struct TissueMaps {
     var brain: [UInt8]
 }
 
-/// A random placement of the template in the phantom grid: rotation (≤ ~8° per axis),
-/// anisotropic scale (0.88–1.0, ±3 % per axis), translation (σ 3 mm) and a smooth elastic
-/// displacement (cubic B-spline, 36 mm control spacing, σ ≈ 2.5 mm).
+/// A random placement of the template in the phantom grid: rotation (≤ 8° per axis),
+/// anisotropic scale (0.84–0.96, ±3 % per axis: the MNI brain is larger than most
+/// patients'), translation (σ 3 mm, 2 mm in z) and a smooth elastic displacement (cubic
+/// B-spline, 36 mm control spacing, σ 1.5–3 mm).
 struct AnatomyWarp {
     var rotationDegrees: SIMD3<Double>
     var scale: SIMD3<Double>
@@ -25,7 +26,7 @@ struct AnatomyWarp {
 
     static func random(_ rng: inout PhantomRandom) -> AnatomyWarp {
         let rot = SIMD3(rng.uniform(-8, 8), rng.uniform(-6, 6), rng.uniform(-8, 8))
-        let base = rng.uniform(0.88, 1.0)
+        let base = rng.uniform(0.84, 0.96)
         let scale = SIMD3(base * rng.uniform(0.97, 1.03), base * rng.uniform(0.97, 1.03), base * rng.uniform(0.97, 1.03))
         let t = SIMD3(rng.normal() * 3, rng.normal() * 3, rng.normal() * 2)
         return AnatomyWarp(rotationDegrees: rot, scale: scale, translation: t,
