@@ -9,7 +9,7 @@
 void cmfk_warp_trilinear_f32(const float *src, int64_t sx, int64_t sy, int64_t sz,
                              int64_t channels, const int64_t *box, const double m[12],
                              const float *dx, const float *dy, const float *dz,
-                             float *out, int64_t nx, int64_t ny, int64_t nz, int threads) {
+                             float *const *out, int64_t nx, int64_t ny, int64_t nz, int threads) {
     int nt = cmfk_thread_count(threads);
     int64_t n = nx * ny * nz, C = channels;
     int disp = dx && dy && dz;
@@ -32,7 +32,7 @@ void cmfk_warp_trilinear_f32(const float *src, int64_t sx, int64_t sy, int64_t s
             double fx = floor(qx), fy = floor(qy), fz = floor(qz);
             /* every corner outside the data (also guards huge / NaN coordinates): zero */
             if (!(fx >= lox && fx <= hix && fy >= loy && fy <= hiy && fz >= loz && fz <= hiz)) {
-                for (int64_t c = 0; c < C; c++) out[c * n + o] = 0.0f;
+                for (int64_t c = 0; c < C; c++) out[c][o] = 0.0f;
                 continue;
             }
             int64_t ix = (int64_t)fx, iy = (int64_t)fy, iz = (int64_t)fz;
@@ -47,7 +47,7 @@ void cmfk_warp_trilinear_f32(const float *src, int64_t sx, int64_t sy, int64_t s
                     double x01 = s[oz] + tx * (s[oz + ox] - s[oz]);
                     double x11 = s[oz + oy] + tx * (s[oz + oy + ox] - s[oz + oy]);
                     double y0 = x00 + ty * (x10 - x00), y1 = x01 + ty * (x11 - x01);
-                    out[c * n + o] = (float)(y0 + tz * (y1 - y0));
+                    out[c][o] = (float)(y0 + tz * (y1 - y0));
                 }
                 continue;
             }
@@ -65,7 +65,7 @@ void cmfk_warp_trilinear_f32(const float *src, int64_t sx, int64_t sy, int64_t s
             for (int64_t c = 0; c < C; c++) {
                 double v = 0;
                 for (int j = 0; j < 8; j++) v += w[j] * src[idx[j] + c];
-                out[c * n + o] = (float)v;
+                out[c][o] = (float)v;
             }
         }
     }

@@ -52,7 +52,10 @@ final class PhantomKernelsTests: XCTestCase {
         let dx = Array(d[0..<n]), dy = Array(d[n..<2 * n]), dz = Array(d[2 * n..<3 * n])
         for threads: Int32 in [1, 2] {
             var out = [Float](repeating: -1, count: 2 * n)
-            cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 2, nil, m, dx, dy, dz, &out, Int64(nx), Int64(ny), Int64(nz), threads)
+            out.withUnsafeMutableBufferPointer { o in
+                let outs: [UnsafeMutablePointer<Float>?] = [o.baseAddress, o.baseAddress! + n]
+                cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 2, nil, m, dx, dy, dz, outs, Int64(nx), Int64(ny), Int64(nz), threads)
+            }
             var worst: Double = 0
             for z in 0..<nz { for y in 0..<ny { for x in 0..<nx {
                 let o = x + nx * (y + ny * z)
@@ -66,10 +69,15 @@ final class PhantomKernelsTests: XCTestCase {
             XCTAssertLessThan(worst, 1e-4, "threads \(threads): largest error \(worst)")
         }
         // far outside: zero
-        var out = [Float](repeating: -1, count: 2)
+        var o0: Float = -1, o1: Float = -1
         let shift: [Double] = [1, 0, 0, 1000, 0, 1, 0, 0, 0, 0, 1, 0]
-        cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 2, nil, shift, nil, nil, nil, &out, 1, 1, 1, 1)
-        XCTAssertEqual(out, [0, 0])
+        withUnsafeMutablePointer(to: &o0) { p0 in
+            withUnsafeMutablePointer(to: &o1) { p1 in
+                let outs: [UnsafeMutablePointer<Float>?] = [p0, p1]
+                cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 2, nil, shift, nil, nil, nil, outs, 1, 1, 1, 1)
+            }
+        }
+        XCTAssertEqual([o0, o1], [0, 0])
     }
 
     /// The data box only skips work: zero data outside it gives the same output with and without.
@@ -81,8 +89,14 @@ final class PhantomKernelsTests: XCTestCase {
         let m: [Double] = [0.8, 0.1, 0, -1.5, -0.1, 0.9, 0.05, -0.7, 0, 0.02, 0.85, -1.1]
         let (nx, ny, nz) = (22, 19, 17)
         var a = [Float](repeating: -1, count: nx * ny * nz), b = a
-        cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 1, nil, m, nil, nil, nil, &a, Int64(nx), Int64(ny), Int64(nz), 1)
-        cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 1, box, m, nil, nil, nil, &b, Int64(nx), Int64(ny), Int64(nz), 2)
+        a.withUnsafeMutableBufferPointer { p in
+            let outs: [UnsafeMutablePointer<Float>?] = [p.baseAddress]
+            cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 1, nil, m, nil, nil, nil, outs, Int64(nx), Int64(ny), Int64(nz), 1)
+        }
+        b.withUnsafeMutableBufferPointer { p in
+            let outs: [UnsafeMutablePointer<Float>?] = [p.baseAddress]
+            cmfk_warp_trilinear_f32(src, Int64(sx), Int64(sy), Int64(sz), 1, box, m, nil, nil, nil, outs, Int64(nx), Int64(ny), Int64(nz), 2)
+        }
         XCTAssertEqual(a, b)
         XCTAssertGreaterThan(a.filter { $0 > 0 }.count, 100)
         XCTAssertGreaterThan(a.filter { $0 == 0 }.count, 100)

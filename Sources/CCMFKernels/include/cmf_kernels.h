@@ -70,8 +70,8 @@ int cmfk_bspline_upsample_f32_naive(const float *coarse, int64_t cx, int64_t cy,
 
 /* Trilinear resampling of a multi-channel source volume onto an output grid nx*ny*nz.
  * The source is sx*sy*sz voxels of `channels` interleaved values (channel fastest:
- * src[c + channels*(x + sx*(y + sy*z))], so one voxel's channels share a cache line); the
- * output is `channels` planar volumes of nx*ny*nz. Output voxel p = (x, y, z) (+ d(p) in
+ * src[c + channels*(x + sx*(y + sy*z))], so one voxel's channels share a cache line);
+ * out[c] is the output volume (nx*ny*nz) of channel c. Output voxel p = (x, y, z) (+ d(p) in
  * output voxels when dx, dy, dz are non-NULL, each nx*ny*nz) maps to the source coordinate
  * q = M (p + d), M a row-major 3x4 matrix. Source voxels outside the grid count as 0 (edges
  * fade over one voxel). `box` (may be NULL) = {x0, y0, z0, x1, y1, z1}, inclusive: the
@@ -80,7 +80,7 @@ int cmfk_bspline_upsample_f32_naive(const float *coarse, int64_t cx, int64_t cy,
 void cmfk_warp_trilinear_f32(const float *src, int64_t sx, int64_t sy, int64_t sz,
                              int64_t channels, const int64_t *box, const double m[12],
                              const float *dx, const float *dy, const float *dz,
-                             float *out, int64_t nx, int64_t ny, int64_t nz, int threads);
+                             float *const *out, int64_t nx, int64_t ny, int64_t nz, int threads);
 
 /* Geodesic (weighted shortest-path) distance in mm on a 26-connected grid from the voxels
  * with seeds[i] != 0. Moving between neighbours a and b costs |a-b|_mm * 2/(s_a + s_b),

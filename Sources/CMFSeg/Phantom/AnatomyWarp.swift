@@ -82,17 +82,21 @@ struct AnatomyWarp {
         }
         let m4 = TissueTemplate.multiply(toVoxel, TissueTemplate.multiply(worldMap(template: template), grid.affine))
         let m = Array(m4[0..<12])
-        var out = [Float](repeating: 0, count: 3 * n)
+        var maps = TissueMaps(mask: [Float](repeating: 0, count: n), gm: [Float](repeating: 0, count: n),
+                              wm: [Float](repeating: 0, count: n), csf: [Float](repeating: 0, count: n),
+                              brain: [UInt8](repeating: 0, count: n))
         let t = template.shape
-        template.channels.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { o in
-                d[0].withUnsafeBufferPointer { dx in
-                    d[1].withUnsafeBufferPointer { dy in
-                        d[2].withUnsafeBufferPointer { dz in
-                            m.withUnsafeBufferPointer { mp in
-                                cmfk_warp_trilinear_f32(src.baseAddress, Int64(t.nx), Int64(t.ny), Int64(t.nz), 3,
-                                                        template.dataBox, mp.baseAddress, dx.baseAddress, dy.baseAddress, dz.baseAddress,
-                                                        o.baseAddress, Int64(shape.nx), Int64(shape.ny), Int64(shape.nz),
+        maps.mask.withUnsafeMutableBufferPointer { o0 in
+            maps.gm.withUnsafeMutableBufferPointer { o1 in
+                maps.wm.withUnsafeMutableBufferPointer { o2 in
+                    let outs: [UnsafeMutablePointer<Float>?] = [o0.baseAddress, o1.baseAddress, o2.baseAddress]
+                    withUnsafeBuffers([template.channels, d[0], d[1], d[2]]) { p in
+                        m.withUnsafeBufferPointer { mp in
+                            outs.withUnsafeBufferPointer { op in
+                                cmfk_warp_trilinear_f32(p[0].baseAddress, Int64(t.nx), Int64(t.ny), Int64(t.nz), 3,
+                                                        template.dataBox, mp.baseAddress,
+                                                        p[1].baseAddress, p[2].baseAddress, p[3].baseAddress,
+                                                        op.baseAddress, Int64(shape.nx), Int64(shape.ny), Int64(shape.nz),
                                                         Int32(threads))
                             }
                         }
@@ -100,8 +104,6 @@ struct AnatomyWarp {
                 }
             }
         }
-        var maps = TissueMaps(mask: Array(out[0..<n]), gm: Array(out[n..<2 * n]), wm: Array(out[2 * n..<3 * n]),
-                              csf: [Float](repeating: 0, count: n), brain: [UInt8](repeating: 0, count: n))
         maps.mask.withUnsafeMutableBufferPointer { mk in
             maps.gm.withUnsafeMutableBufferPointer { g in
                 maps.wm.withUnsafeMutableBufferPointer { w in

@@ -11,12 +11,14 @@ public struct PhantomGenerator: Sendable {
     /// OpenMP threads for the voxel kernels (≤ 0: OpenMP's default).
     public var threads: Int
 
-    /// - Throws: `CMFError.invalidArgument` for a grid smaller than 16³ or larger than
-    ///   512³ voxels, or a spacing outside 0.25–16 mm.
+    /// - Throws: `CMFError.invalidArgument` for a grid with fewer than 16 or more than 512
+    ///   voxels along an axis or more than 20 M voxels in all (a case holds about 25 float
+    ///   volumes while it is made: 0.8 GB for the 8.9 M-voxel BraTS grid), or a spacing
+    ///   outside 0.25–16 mm.
     public init(template: TissueTemplate, seed: UInt64, grid: PhantomGrid = .brats, threads: Int = 0) throws {
         let s = grid.shape
-        guard s.nx >= 16, s.ny >= 16, s.nz >= 16, s.nx <= 512, s.ny <= 512, s.nz <= 512 else {
-            throw CMFError.invalidArgument("phantom grid \(s) must be between 16 and 512 voxels per axis")
+        guard s.nx >= 16, s.ny >= 16, s.nz >= 16, s.nx <= 512, s.ny <= 512, s.nz <= 512, s.count <= 20_000_000 else {
+            throw CMFError.invalidArgument("phantom grid \(s) must have 16–512 voxels per axis and at most 20 M voxels")
         }
         guard grid.spacing.isFinite, grid.spacing >= 0.25, grid.spacing <= 16 else {
             throw CMFError.invalidArgument("phantom grid spacing \(grid.spacing) mm must be in 0.25–16")

@@ -119,6 +119,7 @@ final class PhantomGeneratorTests: XCTestCase {
     func testRejectsBadGridsAndIndices() throws {
         let t = try XCTUnwrap(Self.template)
         XCTAssertThrowsError(try PhantomGenerator(template: t, seed: 0, grid: PhantomGrid(shape: Shape3(8, 80, 80), spacing: 1)))
+        XCTAssertThrowsError(try PhantomGenerator(template: t, seed: 0, grid: PhantomGrid(shape: Shape3(512, 512, 512), spacing: 1)))
         XCTAssertThrowsError(try PhantomGenerator(template: t, seed: 0, grid: PhantomGrid(shape: Shape3(80, 80, 80), spacing: .nan)))
         XCTAssertThrowsError(try generator(seed: 0).generate(index: -1))
     }
