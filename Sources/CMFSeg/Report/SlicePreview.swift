@@ -11,9 +11,10 @@ public enum SlicePreview {
         1: (230, 40, 40), 2: (40, 200, 60), 4: (250, 220, 30), 3: (250, 220, 30),
     ]
 
-    /// The axial slice with the most labelled voxels, or the middle slice without labels.
+    /// The axial slice with the most labelled voxels; the middle slice of `shape` without
+    /// labels (or labels on another grid, which `render` then refuses).
     public static func defaultSlice(labels: LabelMap?, shape: Shape3) -> Int {
-        guard let labels else { return shape.nz / 2 }
+        guard let labels, labels.shape == shape, labels.voxels.count == shape.count else { return shape.nz / 2 }
         var best = shape.nz / 2, bestCount = 0
         let plane = shape.nx * shape.ny
         for z in 0..<shape.nz {

@@ -64,40 +64,47 @@ final class PhantomGeneratorTests: XCTestCase {
         XCTAssertEqual(PhantomGrid.brats.geometry.qform, [-1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])
     }
 
-    /// Relative contrasts measured on generated images (several cases pooled).
+    /// Relative contrasts measured on generated images (several cases).
     func testTissueContrastOrdering() throws {
         let t = try XCTUnwrap(Self.template)
         let g = try PhantomGenerator(template: t, seed: 99, grid: .coarse(3))
         for index in 0..<3 {
             let (c, tissue) = try g.generateWithTissue(index: index)
-            func mean(_ m: Modality, _ pick: (Int) -> Bool) -> Double {
-                let v = c.images[m]!.voxels
-                var s = 0.0, n = 0
-                for i in v.indices where pick(i) { s += Double(v[i]); n += 1 }
-                return n > 0 ? s / Double(n) : .nan
-            }
-            let lab = c.labels.voxels
-            let wm: (Int) -> Bool = { tissue.wm[$0] > 0.9 && lab[$0] == 0 }
-            let gm: (Int) -> Bool = { tissue.gm[$0] > 0.9 && lab[$0] == 0 }
-            let csf: (Int) -> Bool = { tissue.csf[$0] > 0.9 && tissue.mask[$0] > 0.99 && lab[$0] == 0 }
-            let ed: (Int) -> Bool = { lab[$0] == 2 }
-            XCTAssertGreaterThan(mean(.t1, wm), mean(.t1, gm), "case \(index): T1 WM > GM")
-            XCTAssertGreaterThan(mean(.t1, gm), mean(.t1, csf), "case \(index): T1 GM > CSF")
-            XCTAssertGreaterThan(mean(.flair, ed), 1.5 * mean(.flair, wm), "case \(index): FLAIR edema ≫ WM")
-            XCTAssertGreaterThan(mean(.t2, ed), mean(.t2, wm), "case \(index): T2 edema > WM")
-            XCTAssertLessThan(mean(.flair, csf), 0.5 * mean(.flair, wm), "case \(index): FLAIR CSF dark")
-            XCTAssertGreaterThan(mean(.t2, csf), mean(.t2, gm), "case \(index): T2 CSF bright")
-            if lab.contains(4) {
-                let et: (Int) -> Bool = { lab[$0] == 4 }
-                let t1ceRatio = mean(.t1ce, et) / mean(.t1ce, wm), t1Ratio = mean(.t1, et) / mean(.t1, wm)
-                XCTAssertGreaterThan(t1ceRatio, 1.2 * t1Ratio, "case \(index): ET enhances on T1ce")
-                XCTAssertGreaterThan(t1ceRatio, 1, "case \(index): ET brighter than WM on T1ce")
-            }
-            if lab.contains(1) {
-                let core: (Int) -> Bool = { lab[$0] == 1 }
-                XCTAssertLessThan(mean(.t1, core), mean(.t1, wm), "case \(index): core dark on T1")
-                XCTAssertGreaterThan(mean(.t2, core), mean(.t2, wm), "case \(index): core bright on T2")
-            }
+            Self.assertContrastOrdering(c, tissue, "case \(index)")
+        }
+    }
+
+    /// The contrast relations the generator promises, measured per tissue class (tissue
+    /// fraction > 0.9, away from labels) on the images of `c`.
+    static func assertContrastOrdering(_ c: PhantomCase, _ tissue: TissueMaps, _ what: String,
+                                       file: StaticString = #filePath, line: UInt = #line) {
+        func mean(_ m: Modality, _ pick: (Int) -> Bool) -> Double {
+            guard let v = c.images[m]?.voxels else { return .nan }
+            var s = 0.0, n = 0
+            for i in v.indices where pick(i) { s += Double(v[i]); n += 1 }
+            return n > 0 ? s / Double(n) : .nan
+        }
+        let lab = c.labels.voxels
+        let wm: (Int) -> Bool = { tissue.wm[$0] > 0.9 && lab[$0] == 0 }
+        let gm: (Int) -> Bool = { tissue.gm[$0] > 0.9 && lab[$0] == 0 }
+        let csf: (Int) -> Bool = { tissue.csf[$0] > 0.9 && tissue.mask[$0] > 0.99 && lab[$0] == 0 }
+        let ed: (Int) -> Bool = { lab[$0] == 2 }
+        XCTAssertGreaterThan(mean(.t1, wm), mean(.t1, gm), "\(what): T1 WM > GM", file: file, line: line)
+        XCTAssertGreaterThan(mean(.t1, gm), mean(.t1, csf), "\(what): T1 GM > CSF", file: file, line: line)
+        XCTAssertGreaterThan(mean(.flair, ed), 1.5 * mean(.flair, wm), "\(what): FLAIR edema ≫ WM", file: file, line: line)
+        XCTAssertGreaterThan(mean(.t2, ed), mean(.t2, wm), "\(what): T2 edema > WM", file: file, line: line)
+        XCTAssertLessThan(mean(.flair, csf), 0.5 * mean(.flair, wm), "\(what): FLAIR CSF dark", file: file, line: line)
+        XCTAssertGreaterThan(mean(.t2, csf), mean(.t2, gm), "\(what): T2 CSF bright", file: file, line: line)
+        if lab.contains(4) {
+            let et: (Int) -> Bool = { lab[$0] == 4 }
+            let t1ceRatio = mean(.t1ce, et) / mean(.t1ce, wm), t1Ratio = mean(.t1, et) / mean(.t1, wm)
+            XCTAssertGreaterThan(t1ceRatio, 1.2 * t1Ratio, "\(what): ET enhances on T1ce", file: file, line: line)
+            XCTAssertGreaterThan(t1ceRatio, 1, "\(what): ET brighter than WM on T1ce", file: file, line: line)
+        }
+        if lab.contains(1) {
+            let core: (Int) -> Bool = { lab[$0] == 1 }
+            XCTAssertLessThan(mean(.t1, core), mean(.t1, wm), "\(what): core dark on T1", file: file, line: line)
+            XCTAssertGreaterThan(mean(.t2, core), mean(.t2, wm), "\(what): core bright on T2", file: file, line: line)
         }
     }
 

@@ -85,7 +85,8 @@ final class PhantomMNITests: XCTestCase {
         // the label set and tumour placement inside the brain, 2 mm grid (debug builds are slow
         // at 1 mm; `cmfseg phantom` exercises the full grid)
         let t = try XCTUnwrap(Self.template)
-        let c = try PhantomGenerator(template: t, seed: 1, grid: .coarse(2)).generate(index: 0)
+        let (c, tissue) = try PhantomGenerator(template: t, seed: 1, grid: .coarse(2)).generateWithTissue(index: 0)
+        PhantomGeneratorTests.assertContrastOrdering(c, tissue, "MNI case")
         var counts = [Int](repeating: 0, count: 256)
         let flair = try XCTUnwrap(c.images[.flair]).voxels
         var brain = 0

@@ -149,6 +149,10 @@ final class PNGWriterTests: XCTestCase {
         // grey ramp increases along x in the T1 panel
         XCTAssertLessThan(px(0, 30).0, px(38, 30).0)
         XCTAssertThrowsError(try SlicePreview.render(images: images, labels: labels, slice: 6))
+        // labels on another grid: no slice search over them, and render refuses
+        let other = LabelMap(shape: Shape3(4, 4, 4), geometry: g, repeating: 1)
+        XCTAssertEqual(SlicePreview.defaultSlice(labels: other, shape: shape), 3)
+        XCTAssertThrowsError(try SlicePreview.render(images: images, labels: other, slice: 0))
         images[.t2] = nil
         XCTAssertThrowsError(try SlicePreview.render(images: images, labels: labels, slice: 0))
     }
