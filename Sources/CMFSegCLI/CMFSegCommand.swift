@@ -1,5 +1,6 @@
 import ArgumentParser
 import CMFSeg
+import Foundation
 
 @main
 struct CMFSegCommand: ParsableCommand {
@@ -7,6 +8,20 @@ struct CMFSegCommand: ParsableCommand {
         commandName: "cmfseg",
         abstract: "Brain-tumour segmentation (CMFT + CMFF) and BraTS evaluation.",
         version: CMFSegVersion.string,
-        subcommands: [PhantomCommand.self, PreviewCommand.self]
+        subcommands: [InfoCommand.self, BenchNiftiCommand.self, PhantomCommand.self, PreviewCommand.self]
     )
+
+    /// Library errors end the process with status 1 and one line on stderr,
+    /// `cmfseg: error: <message>`; argument errors keep ArgumentParser's usage text.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as CMFError {
+            FileHandle.standardError.write(Data("cmfseg: error: \(error.message)\n".utf8))
+            Foundation.exit(1)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -47,61 +47,59 @@ struct PhantomCommand: ParsableCommand {
     var gridFactor: Int = 1
 
     func run() throws {
-        try CLIFailure.run {
-            guard (1...10_000).contains(cases) else { throw CMFError.invalidArgument("--cases \(cases) must be 1–10000") }
-            guard start >= 0, start <= 1_000_000 else { throw CMFError.invalidArgument("--start \(start) must be 0–1000000") }
-            guard (0...256).contains(threads) else { throw CMFError.invalidArgument("--threads \(threads) must be 0–256") }
-            guard (1...8).contains(gridFactor) else { throw CMFError.invalidArgument("--grid-factor \(gridFactor) must be 1–8") }
-            if let s = previewSlice, s < 0 { throw CMFError.invalidArgument("--preview-slice \(s) must be ≥ 0") }
-            if previewSlice != nil && preview == nil {
-                throw CMFError.invalidArgument("--preview-slice needs --preview FILE.png")
-            }
-            if let p = preview, !p.lowercased().hasSuffix(".png") {
-                throw CMFError.invalidArgument("--preview \(p): the file name must end in .png")
-            }
-            let grid = gridFactor == 1 ? PhantomGrid.brats : PhantomGrid.coarse(gridFactor)
-            if let s = previewSlice, s >= grid.shape.nz {
-                throw CMFError.invalidArgument("--preview-slice \(s) is outside 0…\(grid.shape.nz - 1)")
-            }
-            let dir = try Self.prepareDirectory(out)
-            let indices = start..<(start + cases)
-            if !force {
-                for i in indices {
-                    let folder = PhantomCase.files(name: PhantomCase.name(index: i), in: dir).folder
-                    if FileManager.default.fileExists(atPath: folder.path) {
-                        throw CMFError.io("\(folder.path) already exists (use --force to replace it)")
-                    }
-                }
-            }
-            let clock = ContinuousClock()
-            let t0 = clock.now
-            let template = try TissueTemplate.mni152()
-            let generator = try PhantomGenerator(template: template, seed: seed, grid: grid, threads: threads)
-            print("template loaded in \(Self.seconds(clock.now - t0)) s; grid \(grid.shape), \(grid.spacing) mm")
-            var generateTotal = Duration.zero, writeTotal = Duration.zero
-            for i in indices {
-                let a = clock.now
-                let c = try generator.generate(index: i)
-                let b = clock.now
-                let folder = try c.write(into: dir, replace: force)
-                let e = clock.now
-                generateTotal += b - a; writeTotal += e - b
-                var counts: [UInt8: Int] = [:]
-                for l in c.labels.voxels where l != 0 { counts[l, default: 0] += 1 }
-                let voxels = [1, 2, 4].map { "\($0):\(counts[UInt8($0), default: 0])" }.joined(separator: " ")
-                print("\(folder.path): \(c.tumourKinds.joined(separator: "+")), labels \(voxels); generated \(Self.seconds(b - a)) s, written \(Self.seconds(e - b)) s")
-                if i == start, let p = preview {
-                    let z = previewSlice ?? SlicePreview.defaultSlice(labels: c.labels, shape: c.labels.shape)
-                    let image = try SlicePreview.render(images: c.images, labels: c.labels, slice: z, zoom: gridFactor)
-                    try PNGWriter.write(image, to: URL(fileURLWithPath: p))
-                    print("preview: \(p) (axial slice \(z))")
-                }
-            }
-            let n = Double(cases)
-            print(String(format: "%d case(s): %.2f s per case to generate, %.2f s to write; total %@ s",
-                         cases, Self.secondsValue(generateTotal) / n, Self.secondsValue(writeTotal) / n,
-                         Self.seconds(clock.now - t0)))
+        guard (1...10_000).contains(cases) else { throw CMFError.invalidArgument("--cases \(cases) must be 1–10000") }
+        guard start >= 0, start <= 1_000_000 else { throw CMFError.invalidArgument("--start \(start) must be 0–1000000") }
+        guard (0...256).contains(threads) else { throw CMFError.invalidArgument("--threads \(threads) must be 0–256") }
+        guard (1...8).contains(gridFactor) else { throw CMFError.invalidArgument("--grid-factor \(gridFactor) must be 1–8") }
+        if let s = previewSlice, s < 0 { throw CMFError.invalidArgument("--preview-slice \(s) must be ≥ 0") }
+        if previewSlice != nil && preview == nil {
+            throw CMFError.invalidArgument("--preview-slice needs --preview FILE.png")
         }
+        if let p = preview, !p.lowercased().hasSuffix(".png") {
+            throw CMFError.invalidArgument("--preview \(p): the file name must end in .png")
+        }
+        let grid = gridFactor == 1 ? PhantomGrid.brats : PhantomGrid.coarse(gridFactor)
+        if let s = previewSlice, s >= grid.shape.nz {
+            throw CMFError.invalidArgument("--preview-slice \(s) is outside 0…\(grid.shape.nz - 1)")
+        }
+        let dir = try Self.prepareDirectory(out)
+        let indices = start..<(start + cases)
+        if !force {
+            for i in indices {
+                let folder = PhantomCase.files(name: PhantomCase.name(index: i), in: dir).folder
+                if FileManager.default.fileExists(atPath: folder.path) {
+                    throw CMFError.io("\(folder.path) already exists (use --force to replace it)")
+                }
+            }
+        }
+        let clock = ContinuousClock()
+        let t0 = clock.now
+        let template = try TissueTemplate.mni152()
+        let generator = try PhantomGenerator(template: template, seed: seed, grid: grid, threads: threads)
+        print("template loaded in \(Self.seconds(clock.now - t0)) s; grid \(grid.shape), \(grid.spacing) mm")
+        var generateTotal = Duration.zero, writeTotal = Duration.zero
+        for i in indices {
+            let a = clock.now
+            let c = try generator.generate(index: i)
+            let b = clock.now
+            let folder = try c.write(into: dir, replace: force)
+            let e = clock.now
+            generateTotal += b - a; writeTotal += e - b
+            var counts: [UInt8: Int] = [:]
+            for l in c.labels.voxels where l != 0 { counts[l, default: 0] += 1 }
+            let voxels = [1, 2, 4].map { "\($0):\(counts[UInt8($0), default: 0])" }.joined(separator: " ")
+            print("\(folder.path): \(c.tumourKinds.joined(separator: "+")), labels \(voxels); generated \(Self.seconds(b - a)) s, written \(Self.seconds(e - b)) s")
+            if i == start, let p = preview {
+                let z = previewSlice ?? SlicePreview.defaultSlice(labels: c.labels, shape: c.labels.shape)
+                let image = try SlicePreview.render(images: c.images, labels: c.labels, slice: z, zoom: gridFactor)
+                try PNGWriter.write(image, to: URL(fileURLWithPath: p))
+                print("preview: \(p) (axial slice \(z))")
+            }
+        }
+        let n = Double(cases)
+        print(String(format: "%d case(s): %.2f s per case to generate, %.2f s to write; total %@ s",
+                     cases, Self.secondsValue(generateTotal) / n, Self.secondsValue(writeTotal) / n,
+                     Self.seconds(clock.now - t0)))
     }
 
     /// Creates `path` if missing; refuses a file, and a directory that cannot be written.

@@ -28,34 +28,32 @@ struct PreviewCommand: ParsableCommand {
     var out: String
 
     func run() throws {
-        try CLIFailure.run {
-            guard out.lowercased().hasSuffix(".png") else { throw CMFError.invalidArgument("--out \(out): the file name must end in .png") }
-            let dir = URL(fileURLWithPath: caseDir)
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
-                throw CMFError.io("\(caseDir) is not a directory")
-            }
-            let name = dir.standardizedFileURL.lastPathComponent
-            func find(_ suffix: String) -> String? {
-                for ext in [".nii.gz", ".nii"] {
-                    let p = dir.appendingPathComponent("\(name)_\(suffix)\(ext)").path
-                    if FileManager.default.fileExists(atPath: p) { return p }
-                }
-                return nil
-            }
-            var images: [Modality: ImageVolume] = [:]
-            for m in Modality.allCases {
-                guard let p = find(m.rawValue) else {
-                    throw CMFError.io("\(caseDir): \(name)_\(m.rawValue).nii.gz not found")
-                }
-                images[m] = try Nifti.readImage(p)
-            }
-            let labels = try find("seg").map { try Nifti.readLabels($0) }
-            let shape = images[.t1]?.shape ?? Shape3(0, 0, 0)
-            let z = slice ?? SlicePreview.defaultSlice(labels: labels, shape: shape)
-            let image = try SlicePreview.render(images: images, labels: labels, slice: z, zoom: zoom)
-            try PNGWriter.write(image, to: URL(fileURLWithPath: out))
-            print("\(out): axial slice \(z) of \(name)")
+        guard out.lowercased().hasSuffix(".png") else { throw CMFError.invalidArgument("--out \(out): the file name must end in .png") }
+        let dir = URL(fileURLWithPath: caseDir)
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
+            throw CMFError.io("\(caseDir) is not a directory")
         }
+        let name = dir.standardizedFileURL.lastPathComponent
+        func find(_ suffix: String) -> String? {
+            for ext in [".nii.gz", ".nii"] {
+                let p = dir.appendingPathComponent("\(name)_\(suffix)\(ext)").path
+                if FileManager.default.fileExists(atPath: p) { return p }
+            }
+            return nil
+        }
+        var images: [Modality: ImageVolume] = [:]
+        for m in Modality.allCases {
+            guard let p = find(m.rawValue) else {
+                throw CMFError.io("\(caseDir): \(name)_\(m.rawValue).nii.gz not found")
+            }
+            images[m] = try Nifti.readImage(p)
+        }
+        let labels = try find("seg").map { try Nifti.readLabels($0) }
+        let shape = images[.t1]?.shape ?? Shape3(0, 0, 0)
+        let z = slice ?? SlicePreview.defaultSlice(labels: labels, shape: shape)
+        let image = try SlicePreview.render(images: images, labels: labels, slice: z, zoom: zoom)
+        try PNGWriter.write(image, to: URL(fileURLWithPath: out))
+        print("\(out): axial slice \(z) of \(name)")
     }
 }

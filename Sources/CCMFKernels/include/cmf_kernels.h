@@ -106,4 +106,9 @@ void cmfk_rician_noise_f32(float *signal, const uint8_t *mask, int64_t n, float 
 /* The two standard normals cmfk_rician_noise_f32 draws for voxel i (for tests). */
 void cmfk_counter_gaussian_pair(uint64_t key, int64_t i, float *g1, float *g2);
 
+/* The same over raw NIfTI data in double precision (after value * slope + inter), so
+ * int32/int64 extremes are exact. */
+void cmfk_minmax_raw(const void *src, int32_t datatype, int64_t n, int swap, double slope,
+                     double inter, double *min_out, double *max_out, int64_t *nonfinite_out);
+
 #endif

@@ -1,0 +1,127 @@
+import CMFSeg
+import CMFSegABI
+import Foundation
+
+// cmf_volume_*: 3-D images with their NIfTI geometry (include/cmfseg.h, "Volumes").
+
+/// What a `cmf_volume *` points to: a retained box around an immutable ImageVolume.
+/// The voxel array is never mutated after creation, so `cmf_volume_data` can lend a
+/// pointer to its storage for the box's lifetime.
+final class VolumeBox {
+    let volume: ImageVolume
+    let data: UnsafePointer<Float>
+
+    init(_ volume: ImageVolume) {
+        self.volume = volume
+        self.data = volume.voxels.withUnsafeBufferPointer { $0.baseAddress! }
+    }
+
+    /// A new handle owning a reference to a box for `volume` (freed by cmf_volume_free).
+    static func handle(_ volume: ImageVolume) -> OpaquePointer {
+        OpaquePointer(Unmanaged.passRetained(VolumeBox(volume)).toOpaque())
+    }
+
+    /// The box behind a handle, without taking ownership.
+    static func from(_ handle: OpaquePointer) -> VolumeBox {
+        Unmanaged<VolumeBox>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
+    }
+
+    /// The volume behind a handle argument, or the uniform NULL error.
+    static func volume(_ handle: OpaquePointer?, _ name: String, in function: String) throws -> ImageVolume {
+        from(try required(handle, name, in: function)).volume
+    }
+}
+
+@_cdecl("cmf_volume_read")
+public func cmf_volume_read(_ path: UnsafePointer<CChar>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> cmf_status {
+    guarded {
+        let file = try CMFSegC.path(path, "path", in: "cmf_volume_read")
+        let out = try required(out, "out", in: "cmf_volume_read")
+        out.pointee = VolumeBox.handle(try Nifti.readImage(file))
+    }
+}
+
+@_cdecl("cmf_volume_create")
+public func cmf_volume_create(_ nx: Int64, _ ny: Int64, _ nz: Int64, _ spacing: UnsafePointer<Double>?,
+                              _ data: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<OpaquePointer?>?) -> cmf_status {
+    guarded {
+        let f = "cmf_volume_create"
+        let out = try required(out, "out", in: f)
+        let spacing = try required(spacing, "spacing", in: f)
+        guard nx >= 1, ny >= 1, nz >= 1 else {
+            throw CMFError.invalidArgument("\(f): dims \(nx)×\(ny)×\(nz) must all be >= 1")
+        }
+        let maxAxis = Int64(NiftiLimits.maxAxis)
+        guard nx <= maxAxis, ny <= maxAxis, nz <= maxAxis, nx * ny * nz <= Int64(NiftiLimits.maxVoxels) else {
+            throw CMFError.outOfMemory("\(f): dims \(nx)×\(ny)×\(nz) exceed the limits (\(maxAxis) per axis, \(NiftiLimits.maxVoxels) voxels)")
+        }
+        let s = SIMD3(spacing[0], spacing[1], spacing[2])
+        for i in 0..<3 where !(s[i].isFinite && s[i] > 0) {
+            throw CMFError.invalidArgument("\(f): spacing[\(i)] = \(s[i]) must be a positive finite number")
+        }
+        let shape = Shape3(Int(nx), Int(ny), Int(nz))
+        let voxels = data.map { Array(UnsafeBufferPointer(start: $0, count: shape.count)) }
+            ?? [Float](repeating: 0, count: shape.count)
+        out.pointee = VolumeBox.handle(ImageVolume(shape: shape, geometry: Geometry(spacing: s), voxels: voxels))
+    }
+}
+
+@_cdecl("cmf_volume_free")
+public func cmf_volume_free(_ volume: OpaquePointer?) {
+    guard let volume else { return }
+    Unmanaged<VolumeBox>.fromOpaque(UnsafeRawPointer(volume)).release()
+}
+
+@_cdecl("cmf_volume_dims")
+public func cmf_volume_dims(_ volume: OpaquePointer?, _ dims: UnsafeMutablePointer<Int64>?) -> cmf_status {
+    guarded {
+        let v = try VolumeBox.volume(volume, "volume", in: "cmf_volume_dims")
+        let dims = try required(dims, "dims", in: "cmf_volume_dims")
+        dims[0] = Int64(v.shape.nx); dims[1] = Int64(v.shape.ny); dims[2] = Int64(v.shape.nz)
+    }
+}
+
+@_cdecl("cmf_volume_spacing")
+public func cmf_volume_spacing(_ volume: OpaquePointer?, _ spacing: UnsafeMutablePointer<Double>?) -> cmf_status {
+    guarded {
+        let v = try VolumeBox.volume(volume, "volume", in: "cmf_volume_spacing")
+        let spacing = try required(spacing, "spacing", in: "cmf_volume_spacing")
+        for i in 0..<3 { spacing[i] = v.geometry.spacing[i] }
+    }
+}
+
+@_cdecl("cmf_volume_affine")
+public func cmf_volume_affine(_ volume: OpaquePointer?, _ affine: UnsafeMutablePointer<Double>?) -> cmf_status {
+    guarded {
+        let v = try VolumeBox.volume(volume, "volume", in: "cmf_volume_affine")
+        let affine = try required(affine, "affine", in: "cmf_volume_affine")
+        for (i, a) in v.geometry.affine.enumerated() { affine[i] = a }
+    }
+}
+
+@_cdecl("cmf_volume_data")
+public func cmf_volume_data(_ volume: OpaquePointer?) -> UnsafePointer<Float>? {
+    guard let volume else { return nil }
+    return VolumeBox.from(volume).data
+}
+
+@_cdecl("cmf_volume_write")
+public func cmf_volume_write(_ volume: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ dtype: cmf_dtype) -> cmf_status {
+    guarded {
+        let f = "cmf_volume_write"
+        let v = try VolumeBox.volume(volume, "volume", in: f)
+        let file = try CMFSegC.path(path, "path", in: f)
+        switch dtype {
+        case CMF_DTYPE_FLOAT32:
+            try Nifti.write(v, to: file)
+        case CMF_DTYPE_UINT8:
+            let labels: LabelMap
+            do { labels = try v.labelMap() } catch let e as CMFError {
+                throw CMFError.invalidArgument("cannot write \(file) as uint8: \(e.message)")
+            }
+            try Nifti.write(labels, to: file)
+        default:
+            throw CMFError.invalidArgument("\(f): unknown dtype \(dtype.rawValue) (use CMF_DTYPE_UINT8 or CMF_DTYPE_FLOAT32)")
+        }
+    }
+}
