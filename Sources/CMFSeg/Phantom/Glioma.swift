@@ -29,6 +29,9 @@ struct Glioma: Sendable {
     var irregularity: Double
     /// Relative push of the surrounding tissue (see `MassEffect`), 0.25–0.45.
     var massEffect: Double
+    /// Smooth-noise level below which viable tumour does not enhance (−1.6 … −0.4: about
+    /// 5–35 % of the rim or solid core is non-enhancing, label 1).
+    var nonEnhancingThreshold: Double = -10
 
     /// The largest extent of the core from its centre, in mm, noise included.
     var coreExtent: Double { radii.max() * (1 + irregularity * 1.2) + 2 }

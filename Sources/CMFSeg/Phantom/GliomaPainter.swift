@@ -20,7 +20,9 @@ struct TumourFractions {
 /// Rasterises gliomas into `TumourFractions`.
 ///
 /// Core: level function ρ(p) = |D⁻¹Rᵀ(p − c)| + a·n₁(p) (n₁ smooth noise, 10 mm), core
-/// where ρ < 1; ring kind: necrosis where ρ < ν + 0.08·n₂(p), enhancing rim between.
+/// where ρ < 1; ring kind: necrosis where ρ < ν + 0.08·n₂(p), enhancing rim between. The
+/// viable tumour (rim, or the whole solid core) is non-enhancing (label 1) in patches where
+/// a smooth noise n₅ (7 mm) falls below the glioma's threshold.
 /// Edema: geodesic distance from the core (`cmfk_geodesic_f32`) with speed (1·WM + 0.15·GM +
 /// 0.02·CSF)·exp(0.4·n₄(p)) per voxel (n₄ smooth noise, 6 mm, clipped to ±1.5), so it runs
 /// along white-matter tracts in irregular fingers and stops at cortex and ventricles; edema
@@ -54,6 +56,7 @@ enum GliomaPainter {
         let n2 = try SmoothNoise.field(shape: box, spacing: sp, controlSpacing: 8, rng: &rng)
         let n3 = try SmoothNoise.field(shape: box, spacing: sp, controlSpacing: 12, rng: &rng)
         let n4 = try SmoothNoise.field(shape: box, spacing: sp, controlSpacing: 6, rng: &rng)
+        let n5 = try SmoothNoise.field(shape: box, spacing: sp, controlSpacing: 7, rng: &rng)
         let rMean = (g.radii.x + g.radii.y + g.radii.z) / 3
         let r = g.rotation
         var coreF = [Float](repeating: 0, count: box.count)
@@ -100,12 +103,16 @@ enum GliomaPainter {
                     let b = box.index(x, y, z)
                     let gi = shape.index(x + lo.x, y + lo.y, z + lo.z)
                     let core = coreF[b], nec = necF[b]
+                    // non-enhancing patches of the viable tumour: where n₅ < threshold
+                    let patch = Float(min(1, max(0, (g.nonEnhancingThreshold - Double(n5[b])) / 0.3 + 0.5)))
                     switch g.kind {
                     case .ring:
                         f.ncr[gi] = max(f.ncr[gi], nec)
-                        f.et[gi] = max(f.et[gi], core - nec)
+                        f.et[gi] = max(f.et[gi], (core - nec) * (1 - patch))
+                        f.net[gi] = max(f.net[gi], (core - nec) * patch)
                     case .solid:
-                        f.et[gi] = max(f.et[gi], core)
+                        f.et[gi] = max(f.et[gi], core * (1 - patch))
+                        f.net[gi] = max(f.net[gi], core * patch)
                     case .nonEnhancing:
                         f.net[gi] = max(f.net[gi], core)
                     }

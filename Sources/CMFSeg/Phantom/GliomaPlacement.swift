@@ -30,7 +30,7 @@ enum GliomaPlacement {
             var g = Glioma(kind: kind, centre: .zero, radii: radii, rotation: Glioma.randomRotation(&rng),
                            necrosisRatio: max(0.25, 1 - rim / ((radii.x + radii.y + radii.z) / 3)),
                            edemaReach: rng.uniform(6, 24), irregularity: rng.uniform(0.08, 0.22),
-                           massEffect: rng.uniform(0.25, 0.45))
+                           massEffect: rng.uniform(0.25, 0.45), nonEnhancingThreshold: rng.uniform(-1.6, -0.4))
             guard !candidates.isEmpty else { break }
             var best: (score: Double, centre: SIMD3<Double>) = (-1, .zero)
             for _ in 0..<40 {
