@@ -55,8 +55,16 @@ struct PhantomCommand: ParsableCommand {
         if previewSlice != nil && preview == nil {
             throw CMFError.invalidArgument("--preview-slice needs --preview FILE.png")
         }
-        if let p = preview, !p.lowercased().hasSuffix(".png") {
-            throw CMFError.invalidArgument("--preview \(p): the file name must end in .png")
+        if let p = preview {
+            guard p.lowercased().hasSuffix(".png") else {
+                throw CMFError.invalidArgument("--preview \(p): the file name must end in .png")
+            }
+            let parent = URL(fileURLWithPath: p).deletingLastPathComponent().path
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue,
+                  FileManager.default.isWritableFile(atPath: parent) else {
+                throw CMFError.io("--preview \(p): the folder \(parent) does not exist or is not writable")
+            }
         }
         let grid = gridFactor == 1 ? PhantomGrid.brats : PhantomGrid.coarse(gridFactor)
         if let s = previewSlice, s >= grid.shape.nz {

@@ -76,6 +76,7 @@ final class PhantomCommandTests: XCTestCase {
             (["--out", path("x"), "--threads=-1"], "--threads -1 must be 0–256"),
             (["--out", path("x"), "--start=-2"], "--start -2 must be"),
             (["--out", path("file/sub")], "cannot create the output directory"),
+            (["--out", path("x"), "--preview", path("nodir/p.png")], "does not exist or is not writable"),
         ]
         for (args, message) in cases {
             let r = try phantom(args)
