@@ -1,3 +1,5 @@
+import Foundation
+
 extension TissueTemplate {
     /// The bundled template files (`BundledResources`, folder `mni152/`).
     public static let mni152Files = (
@@ -23,5 +25,31 @@ extension TissueTemplate {
         return try TissueTemplate(shape: t1.shape, affine: t1.geometry.affine,
                                   mask: t1.voxels.map { $0 > 0 ? 1 : 0 },
                                   gm: gm.voxels.map { $0 / 255 }, wm: wm.voxels.map { $0 / 255 })
+    }
+}
+
+extension TissueTemplate {
+    private static let cache = MNI152Cache()
+
+    /// ``mni152()`` loaded once per process and shared (about 105 MB kept for the process's
+    /// life): for test suites and tools that make phantoms again and again. Thread-safe; a
+    /// failed load is not cached.
+    public static func sharedMNI152() throws -> TissueTemplate {
+        try cache.get()
+    }
+}
+
+/// The lock-protected slot behind ``TissueTemplate/sharedMNI152()``.
+private final class MNI152Cache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var template: TissueTemplate?
+
+    func get() throws -> TissueTemplate {
+        lock.lock()
+        defer { lock.unlock() }
+        if let template { return template }
+        let loaded = try TissueTemplate.mni152()
+        template = loaded
+        return loaded
     }
 }

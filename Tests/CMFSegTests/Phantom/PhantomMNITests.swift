@@ -5,7 +5,7 @@ import XCTest
 
 /// The bundled MNI152 anatomy, and cases written to disk and read back with the NIfTI reader.
 final class PhantomMNITests: XCTestCase {
-    static let template: TissueTemplate? = try? TissueTemplate.mni152()
+    static let template: TissueTemplate? = try? TissueTemplate.sharedMNI152()
 
     func testTemplateLoadsWithTheExpectedGridAndMask() throws {
         let t = try XCTUnwrap(Self.template)
@@ -60,6 +60,13 @@ final class PhantomMNITests: XCTestCase {
         try renamed.write(into: dir, replace: true)
         XCTAssertEqual(try Nifti.readLabels(files.seg.path).voxels, other.labels.voxels)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["phantom_0000"])
+    }
+
+    func testSharedTemplateIsTheLoadedOne() throws {
+        let a = try TissueTemplate.sharedMNI152(), b = try TissueTemplate.mni152()
+        XCTAssertEqual(a.shape, b.shape)
+        XCTAssertEqual(a.channels, b.channels)
+        XCTAssertEqual(a.dataBox, b.dataBox)
     }
 
     func testBraTSGridGeometry() {
