@@ -1,10 +1,10 @@
 import CCMFKernels
 import Foundation
 
-/// Tumour compartments as volume fractions of the brain tissue in each voxel (0…1, the
-/// four summing to ≤ 1): necrosis (NCR), non-enhancing core (NET), enhancing tumour (ET),
-/// edema (ED). Partial volume: each boundary is a one-voxel linear ramp, so a voxel is
-/// labelled with a compartment exactly when its fraction is ≥ 0.5.
+/// Tumour compartments as volume fractions of each voxel (0…1, the four summing to ≤ the
+/// voxel's brain fraction): necrosis (NCR), non-enhancing core (NET), enhancing tumour
+/// (ET), edema (ED). Partial volume: each boundary is a one-voxel linear ramp, crossing 0.5
+/// where the boundary lies (`TumourLabels` thresholds at 0.5).
 struct TumourFractions {
     var ncr: [Float]
     var net: [Float]
@@ -44,14 +44,14 @@ enum GliomaPainter {
         let shape = grid.shape, h = grid.spacing
         let reachMax = g.edemaReach * 1.3
         // box around core + edema (speed ≤ e^0.6 < 1.83 → euclidean ≤ 1.83 × geodesic)
-        let marginMM = g.coreExtent + reachMax * 1.83 + 2 * h  // speed ≤ e^0.6
+        let marginMM = g.coreExtent + reachMax * 1.83 + 2 * h
         let m = Int((marginMM / h).rounded(.up))
         let c = g.centre
         let lo = SIMD3(max(0, Int(c.x) - m), max(0, Int(c.y) - m), max(0, Int(c.z) - m))
         let hi = SIMD3(min(shape.nx - 1, Int(c.x) + m), min(shape.ny - 1, Int(c.y) + m), min(shape.nz - 1, Int(c.z) + m))
         let box = Shape3(hi.x - lo.x + 1, hi.y - lo.y + 1, hi.z - lo.z + 1)
         let sp = SIMD3(h, h, h)
-        // the three noise fields are drawn whatever the box, so the stream stays aligned
+        // shape noise (n₁ surface, n₂ necrosis), edema reach (n₃) and speed (n₄), enhancement (n₅)
         let n1 = try SmoothNoise.field(shape: box, spacing: sp, controlSpacing: 10, rng: &rng)
         let n2 = try SmoothNoise.field(shape: box, spacing: sp, controlSpacing: 8, rng: &rng)
         let n3 = try SmoothNoise.field(shape: box, spacing: sp, controlSpacing: 12, rng: &rng)
