@@ -13,7 +13,8 @@ final class PhantomKernelsTests: XCTestCase {
     }
 
     func testBSplineMatchesNaiveAndIsThreadIndependent() {
-        let (nx, ny, nz) = (37, 29, 23)
+        // > 32768 voxels: the OpenMP loops really run in parallel with 2 threads
+        let (nx, ny, nz) = (47, 39, 29)
         let (sx, sy, sz) = (5.5, 4.0, 3.3)
         let cx = Int(Double(nx - 1) / sx) + 4, cy = Int(Double(ny - 1) / sy) + 4, cz = Int(Double(nz - 1) / sz) + 4
         let coarse = values(cx * cy * cz, seed: 7)
@@ -37,7 +38,7 @@ final class PhantomKernelsTests: XCTestCase {
 
     /// Trilinear interpolation reproduces an affine function exactly: the oracle.
     func testWarpReproducesLinearFunctions() {
-        let (sx, sy, sz) = (20, 18, 16)
+        let (sx, sy, sz) = (48, 44, 40)
         var src = [Float](repeating: 0, count: 2 * sx * sy * sz)
         for z in 0..<sz { for y in 0..<sy { for x in 0..<sx {
             let i = x + sx * (y + sy * z)
@@ -45,11 +46,12 @@ final class PhantomKernelsTests: XCTestCase {
             src[2 * i + 1] = 7
         } } }
         // a rotation-ish map that stays inside the source grid for the output box
-        let m: [Double] = [0.9, 0.1, 0.05, 2.3, -0.08, 0.95, 0.1, 3.1, 0.02, -0.05, 0.92, 2.7]
-        let (nx, ny, nz) = (10, 9, 8)
+        let m: [Double] = [0.9, 0.1, 0.05, 2.3, -0.08, 0.95, 0.1, 4.5, 0.02, -0.05, 0.92, 2.7]
+        let (nx, ny, nz) = (40, 36, 33)  // > 32768 voxels: parallel with 2 threads
         let n = nx * ny * nz
         let d = values(3 * n, seed: 3).map { $0 * 0.7 }
         let dx = Array(d[0..<n]), dy = Array(d[n..<2 * n]), dz = Array(d[2 * n..<3 * n])
+        var previous: [Float] = []
         for threads: Int32 in [1, 2] {
             var out = [Float](repeating: -1, count: 2 * n)
             out.withUnsafeMutableBufferPointer { o in
@@ -67,6 +69,8 @@ final class PhantomKernelsTests: XCTestCase {
                 worst = max(worst, abs(Double(out[n + o]) - 7))
             } } }
             XCTAssertLessThan(worst, 1e-4, "threads \(threads): largest error \(worst)")
+            if !previous.isEmpty { XCTAssertEqual(previous, out, "1 and 2 threads differ") }
+            previous = out
         }
         // far outside: zero
         var o0: Float = -1, o1: Float = -1
