@@ -58,7 +58,8 @@ let package = Package(
             cSettings: [
                 .unsafeFlags(["-fopenmp", "-I\(ompInclude)", "-O3"]),
             ],
-            linkerSettings: openMPLinker
+            // libdnnl (oneDNN 2.6, Debian libdnnl-dev): the fast convolution (conv_dnnl.c).
+            linkerSettings: openMPLinker + [.linkedLibrary("dnnl")]
         ),
         .systemLibrary(name: "CNifti", path: "Sources/CNifti"),
         .systemLibrary(name: "CDeflate", path: "Sources/CDeflate"),

@@ -107,10 +107,15 @@ typedef enum cmf_dtype {
     CMF_DTYPE_FLOAT32 = 16
 } cmf_dtype;
 
-/* Reads a NIfTI-1 or NIfTI-2 image (.nii, .nii.gz, .hdr/.img), any common datatype,
- * scl_slope/scl_inter applied, geometry kept. The file is validated (dims, datatype,
- * size against the file) before anything large is allocated.
- * Errors: INVALID_ARGUMENT (NULL), IO, FORMAT, SHAPE (not 3-D), OUT_OF_MEMORY. */
+/* Reads a NIfTI-1 or NIfTI-2 image (.nii, .nii.gz, .hdr/.img, .hdr.gz/.img.gz; either
+ * byte order), datatypes uint8, int8, int16, uint16, int32, uint32, int64, uint64,
+ * float32, float64, scl_slope/scl_inter applied, geometry (spacing, qform, sform, codes)
+ * kept. The file is validated before anything large is allocated: dims (each 1...16384,
+ * at most 2^31-1 voxels), datatype, spacing (> 0, finite), vox_offset, and the data size
+ * against the file. A 4-D file with one volume (dim[4] == 1) counts as 3-D.
+ * Errors: INVALID_ARGUMENT (NULL or empty path, NULL out), IO (missing, a directory,
+ * unreadable), FORMAT (not NIfTI, ANALYZE 7.5, truncated or corrupt data, unsupported
+ * datatype, impossible dims or spacing), SHAPE (not 3-D), OUT_OF_MEMORY. */
 CMF_API CMF_NODISCARD cmf_status cmf_volume_read(const char *path, cmf_volume **out);
 
 /* Creates a volume from caller memory (copied; NULL data gives zeros) with the given
@@ -135,9 +140,13 @@ CMF_API CMF_NODISCARD cmf_status cmf_volume_affine(const cmf_volume *volume, dou
 /* The voxels, nx*ny*nz floats x-fastest. Borrowed; NULL if volume is NULL. */
 CMF_API const float *cmf_volume_data(const cmf_volume *volume);
 
-/* Writes a volume with its geometry, atomically (temporary file + rename): either the
- * whole file appears or nothing does. ".nii.gz" compresses.
- * Errors: INVALID_ARGUMENT (values do not fit dtype, e.g. 3.5 or 300 as uint8), IO. */
+/* Writes a volume as NIfTI-1 with its geometry (spacing, qform and sform with their
+ * codes), atomically (temporary file in the same directory + rename): either the whole
+ * file appears or nothing does. The name picks the format: ".nii", ".nii.gz" (gzip), or a
+ * ".hdr"/".img" pair (".hdr.gz"/".img.gz" compressed). An existing destination must be a
+ * regular file.
+ * Errors: INVALID_ARGUMENT (NULL, unknown dtype, values that do not fit dtype, e.g. 3.5,
+ * 300 or NaN as uint8), IO (directory missing or unwritable, disk full). */
 CMF_API CMF_NODISCARD cmf_status cmf_volume_write(const cmf_volume *volume, const char *path,
                                                   cmf_dtype dtype);
 

@@ -180,3 +180,16 @@ void cmfk_minmax_f32(const float *src, int64_t n, float *min_out, float *max_out
     }
     *min_out = lo; *max_out = hi; *nonfinite_out = bad;
 }
+
+void cmfk_minmax_raw(const void *src, int32_t datatype, int64_t n, int swap, double slope,
+                     double inter, double *min_out, double *max_out, int64_t *nonfinite_out) {
+    double lo = INFINITY, hi = -INFINITY;
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double v = load_double(src, datatype, i, swap) * slope + inter;
+        if (!isfinite(v)) { bad++; continue; }
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+    }
+    *min_out = lo; *max_out = hi; *nonfinite_out = bad;
+}

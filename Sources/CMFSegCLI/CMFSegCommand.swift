@@ -8,7 +8,7 @@ struct CMFSegCommand: ParsableCommand {
         commandName: "cmfseg",
         abstract: "Brain-tumour segmentation (CMFT + CMFF) and BraTS evaluation.",
         version: CMFSegVersion.string,
-        subcommands: [InfoCommand.self, BenchNiftiCommand.self, EvaluateCommand.self]
+        subcommands: [InfoCommand.self, ForwardCommand.self, BenchNiftiCommand.self, PhantomCommand.self, PreviewCommand.self, EvaluateCommand.self]
     )
 
     /// Library errors end the process with status 1 and one line on stderr,

@@ -106,7 +106,8 @@ def save(img, name, expect, error=None):
 def make_fixtures():
     os.makedirs(OUT, exist_ok=True)
     for f in os.listdir(OUT):
-        os.remove(os.path.join(OUT, f))
+        if f != "README.md":
+            os.remove(os.path.join(OUT, f))
     rng = np.random.default_rng(20261126)
     expect = {"generator": "Tests/Scripts/make_nifti_fixtures.py", "nibabel": nib.__version__,
               "numpy": np.__version__, "good": [], "bad": []}
@@ -173,6 +174,12 @@ def make_fixtures():
     img = nib.Nifti1Image(sample(np.dtype("uint8"), rng), None, header=hdr)
     save(img, "no_xform.nii", expect)
 
+    # A header extension: the data start after it (vox_offset > 352).
+    img = nib.Nifti1Image(sample(np.dtype("int16"), rng), aff)
+    img.header.extensions.append(nib.nifti1.Nifti1Extension("comment", b"cmfseg fixture: data after an extension"))
+    save(img, "with_extension.nii.gz", expect)
+    expect["good"][-1]["vox_offset"] = int(nib.load(os.path.join(OUT, "with_extension.nii.gz")).dataobj.offset)
+
     # 4-D with one volume (accepted).
     img = nib.Nifti1Image(sample(np.dtype("float32"), rng).reshape(SHAPE + (1,)), aff)
     save(img, "four_d_nt1.nii.gz", expect)
@@ -208,8 +215,8 @@ def make_fixtures():
     with open(os.path.join(OUT, "expected.json"), "w") as f:
         json.dump(expect, f, indent=1)
         f.write("\n")
-    total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT))
-    print(f"wrote {len(os.listdir(OUT))} files, {total} bytes, to {os.path.normpath(OUT)}")
+    total = sum(os.path.getsize(os.path.join(OUT, f)) for f in os.listdir(OUT) if f != "README.md")
+    print(f"wrote {len(os.listdir(OUT)) - 1} files, {total} bytes, to {os.path.normpath(OUT)}")
 
 
 def check_written(directory):

@@ -51,6 +51,7 @@ int64_t cmfk_convert_u8_naive(const void *src, int32_t datatype, int64_t n, int 
  * non-finite values. */
 void cmfk_minmax_f32(const float *src, int64_t n, float *min_out, float *max_out,
                      int64_t *nonfinite_out);
+
 /* ------------------------------------------------------------------------------------ */
 /* Evaluation kernels (BraTS metrics; composed by Sources/CMFSeg/Evaluate)               */
 /* ------------------------------------------------------------------------------------ */
@@ -138,5 +139,68 @@ int64_t cmfk_cc26_u8_naive(const uint8_t *mask, int64_t nx, int64_t ny, int64_t 
  * -2 when capacity is too small. */
 int64_t cmfk_overlap_pairs_i32(const int32_t *a, const int32_t *b, int64_t n, int64_t *pairs,
                                int64_t capacity);
+
+/* ---- Phantom generator (branch phantom) ------------------------------------------- */
+
+/* Uniform cubic B-spline upsampling of a coarse control lattice (smooth noise, bias
+ * fields, elastic displacements). Output voxel x sits at lattice coordinate u = x / sx
+ * (sx > 0, in output voxels per lattice step); with a = floor(u), t = u - a it takes the
+ * nodes a..a+3 with the cubic B-spline weights of t. So cx >= floor((nx-1)/sx) + 4 (same
+ * for y, z); returns -1 when the lattice is too small or an allocation fails, else 0.
+ * `coarse` is cx*cy*cz x-fastest, `out` nx*ny*nz. Each output value is computed by the
+ * same operations whatever the thread count (bit-identical results). */
+int cmfk_bspline_upsample_f32(const float *coarse, int64_t cx, int64_t cy, int64_t cz,
+                              float *out, int64_t nx, int64_t ny, int64_t nz,
+                              double sx, double sy, double sz, int threads);
+/* Oracle: the same sum, 64 terms per voxel, evaluated directly. */
+int cmfk_bspline_upsample_f32_naive(const float *coarse, int64_t cx, int64_t cy, int64_t cz,
+                                    float *out, int64_t nx, int64_t ny, int64_t nz,
+                                    double sx, double sy, double sz);
+
+/* Trilinear resampling of a multi-channel source volume onto an output grid nx*ny*nz.
+ * The source is sx*sy*sz voxels of `channels` interleaved values (channel fastest:
+ * src[c + channels*(x + sx*(y + sy*z))], so one voxel's channels share a cache line);
+ * out[c] is the output volume (nx*ny*nz) of channel c. Output voxel p = (x, y, z) (+ d(p) in
+ * output voxels when dx, dy, dz are non-NULL, each nx*ny*nz) maps to the source coordinate
+ * q = M (p + d), M a row-major 3x4 matrix. Source voxels outside the grid count as 0 (edges
+ * fade over one voxel). `box` (may be NULL) = {x0, y0, z0, x1, y1, z1}, inclusive: the
+ * caller promises the source is 0 outside it, so outputs whose corners all lie outside the
+ * box are written as 0 without sampling. */
+void cmfk_warp_trilinear_f32(const float *src, int64_t sx, int64_t sy, int64_t sz,
+                             int64_t channels, const int64_t *box, const double m[12],
+                             const float *dx, const float *dy, const float *dz,
+                             float *const *out, int64_t nx, int64_t ny, int64_t nz, int threads);
+
+/* Geodesic (weighted shortest-path) distance in mm on a 26-connected grid from the voxels
+ * with seeds[i] != 0. Moving between neighbours a and b costs |a-b|_mm * 2/(s_a + s_b),
+ * `speed` s >= 0 per voxel (an edge whose two speeds are 0 is impassable). Voxels
+ * farther than max_dist (or unreachable) get INFINITY. Dijkstra with a binary heap,
+ * serial. Returns -1 when an allocation fails, else 0. */
+int cmfk_geodesic_f32(const float *speed, const uint8_t *seeds, float *dist,
+                      int64_t nx, int64_t ny, int64_t nz,
+                      double spx, double spy, double spz, float max_dist);
+/* Oracle: Bellman-Ford relaxation sweeps until nothing changes (no cut-off: every
+ * reachable voxel gets its distance). */
+int cmfk_geodesic_f32_naive(const float *speed, const uint8_t *seeds, float *dist,
+                            int64_t nx, int64_t ny, int64_t nz,
+                            double spx, double spy, double spz);
+
+/* Rician magnitude noise: out[i] = |signal[i] + sigma (g1 + i g2)| with g1, g2 standard
+ * normal drawn from a counter-based generator keyed by (key, i): the value at voxel i
+ * depends only on key, i and signal[i], never on the thread count. Only voxels with
+ * mask[i] != 0 are touched (mask may be NULL = all). In place. */
+void cmfk_rician_noise_f32(float *signal, const uint8_t *mask, int64_t n, float sigma,
+                           uint64_t key, int threads);
+
+/* The two standard normals cmfk_rician_noise_f32 draws for voxel i (for tests). */
+void cmfk_counter_gaussian_pair(uint64_t key, int64_t i, float *g1, float *g2);
+
+/* The same over raw NIfTI data in double precision (after value * slope + inter), so
+ * int32/int64 extremes are exact. */
+void cmfk_minmax_raw(const void *src, int32_t datatype, int64_t n, int swap, double slope,
+                     double inter, double *min_out, double *max_out, int64_t *nonfinite_out);
+
+/* ---- Network layers (cmf_nn.h: convolution, normalisation, pooling, ...) -------------- */
+#include "cmf_nn.h"
 
 #endif

@@ -3,6 +3,7 @@ import Foundation
 /// Writes files atomically: each goes to a temporary file in its destination directory
 /// and is renamed into place only after every byte was written and closed without error.
 /// On failure every temporary is removed, so no partial output is ever left behind.
+/// An existing destination must be a regular file (a symlink is replaced, not followed).
 enum AtomicFile {
     enum Content {
         /// A header and a borrowed data buffer, written one after the other.
@@ -40,9 +41,16 @@ enum AtomicFile {
 
     private static func writeFile(_ temp: String, _ content: Content, destination: String) throws {
         func failure() -> CMFError { .io("cannot write \(destination): \(String(cString: strerror(errno)))") }
+        // Only regular files (or nothing) are replaced: renaming over a directory fails
+        // anyway, and over a device or FIFO (/dev/null, /dev/full) it would replace the node.
         var st = stat()
-        if stat(destination, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-            throw CMFError.io("cannot write \(destination): is a directory")
+        if lstat(destination, &st) == 0 {
+            let kind = st.st_mode & S_IFMT
+            if kind == S_IFDIR { throw CMFError.io("cannot write \(destination): is a directory") }
+            if kind != S_IFREG && kind != S_IFLNK { throw CMFError.io("cannot write \(destination): not a regular file") }
+            if kind == S_IFLNK, stat(destination, &st) == 0, (st.st_mode & S_IFMT) != S_IFREG {
+                throw CMFError.io("cannot write \(destination): not a regular file")
+            }
         }
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
         guard fd >= 0 else { throw failure() }

@@ -35,6 +35,9 @@ extension Nifti {
               max(shape.nx, shape.ny, shape.nz) <= NiftiLimits.maxAxis, shape.count <= NiftiLimits.maxVoxels else {
             throw CMFError.invalidArgument("cannot write \(path): volume of \(shape) with \(count) voxels is inconsistent or beyond the limits")
         }
+        guard NiftiPaths.isWritable(path) else {
+            throw CMFError.invalidArgument("cannot write \(path): unknown extension (use .nii, .nii.gz, or .hdr/.img)")
+        }
         let paths = NiftiPaths.resolve(path)
         let header = try composeHeader(shape: shape, geometry: geometry, datatype: datatype,
                                        single: !paths.isPair, description: description, path: path)

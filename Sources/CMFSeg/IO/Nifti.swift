@@ -31,9 +31,11 @@ public enum Nifti {
     /// - Throws: as ``readHeader(_:)``.
     public static func readImage(_ path: String) throws -> ImageVolume {
         let header = try readHeader(path)
+        try LargeBuffer.requireAllocatable(header.shape.count * MemoryLayout<Float>.size, for: header.path)
         let (slope, inter) = header.scaling
         let voxels = try withVoxelData(header) { src, swap in
             [Float](unsafeUninitializedCapacity: header.shape.count) { dst, n in
+                LargeBuffer.adviseHugePages(dst)
                 _ = cmfk_convert_f32(src, header.datatype.rawValue, Int64(header.shape.count),
                                      swap ? 1 : 0, slope, inter, dst.baseAddress)
                 n = header.shape.count
@@ -50,10 +52,18 @@ public enum Nifti {
         let header = try readHeader(path)
         let (slope, inter) = header.scaling
         let count = header.shape.count
+        if header.datatype == .uint8 && header.isUnscaled {
+            // uint8 without scaling: the file's bytes are the labels; no second buffer.
+            var bytes = try voxelBytes(header)
+            bytes.removeSubrange((header.voxOffset + count)...)
+            bytes.removeSubrange(..<header.voxOffset)
+            return LabelMap(shape: header.shape, geometry: header.geometry, voxels: bytes)
+        }
         var badValue: Double?
         var badIndex = -1
         let voxels = try withVoxelData(header) { src, swap in
             [UInt8](unsafeUninitializedCapacity: count) { dst, n in
+                LargeBuffer.adviseHugePages(dst)
                 let r = cmfk_convert_u8(src, header.datatype.rawValue, Int64(count), swap ? 1 : 0,
                                         slope, inter, dst.baseAddress)
                 if r >= 0 {
@@ -109,7 +119,11 @@ public enum Nifti {
         let gzip = header.isPair ? FileBytes.hasGzipMagic(header.dataPath) : header.compressed
         if gzip {
             if needed > FileBytes.maxInflatedSize(compressed: size) {
-                throw truncated(header, found: nil, detail: "a \(size)-byte gzip file cannot hold them")
+                // Too small to hold the data (deflate expands at most 1032:1), hence cheap
+                // to inflate for the message.
+                let found = FileBytes.inflatedSize(try FileBytes.readAll(header.dataPath), upTo: needed)
+                throw truncated(header, found: max(0, found.size - header.voxOffset),
+                                detail: found.corrupt ? "the gzip stream is corrupt" : nil)
             }
         } else if size < needed {
             throw truncated(header, found: max(0, size - header.voxOffset))
@@ -123,24 +137,42 @@ public enum Nifti {
         return .format(m + ")")
     }
 
+    /// The bytes holding the voxel data at `header.voxOffset` (the whole decompressed file,
+    /// or at least `voxOffset + dataByteCount` bytes of it).
+    /// - Throws: `CMFError.format` when the data are truncated or the gzip stream is corrupt.
+    static func voxelBytes(_ header: NiftiHeader) throws -> [UInt8] {
+        let needed = header.voxOffset + header.dataByteCount
+        // A raw file is read only as far as the data go; a gzip file whole.
+        let gzip = header.isPair ? FileBytes.hasGzipMagic(header.dataPath) : header.compressed
+        let raw = try FileBytes.readAll(header.dataPath, limit: gzip ? .max : needed)
+        guard gzip && FileBytes.isGzip(raw) else {
+            guard raw.count >= needed else { throw truncated(header, found: max(0, raw.count - header.voxOffset)) }
+            return raw
+        }
+        if needed > FileBytes.verifyBeforeAllocating {
+            // Far beyond any MRI volume: count what the stream really holds (small scratch
+            // buffer) before allocating for it.
+            let found = FileBytes.inflatedSize(raw, upTo: needed)
+            if found.size < needed {
+                throw truncated(header, found: max(0, found.size - header.voxOffset),
+                                detail: found.corrupt ? "the gzip stream is corrupt" : nil)
+            }
+        }
+        try LargeBuffer.requireAllocatable(needed, for: header.dataPath)
+        switch FileBytes.inflate(raw, expected: needed) {
+        case .success(let b): return b
+        case .failure(let short):
+            throw truncated(header, found: max(0, short.found - header.voxOffset),
+                            detail: short.corrupt ? "the gzip stream is corrupt" : nil)
+        }
+    }
+
     /// Loads the voxel bytes and hands `body` a pointer to them, aligned for the datatype,
     /// and whether they need byte-swapping.
     static func withVoxelData<R>(_ header: NiftiHeader,
                                  _ body: (UnsafeRawPointer, Bool) throws -> R) throws -> R {
-        let raw = try FileBytes.readAll(header.dataPath)
+        let bytes = try voxelBytes(header)
         let needed = header.voxOffset + header.dataByteCount
-        var bytes: [UInt8]
-        if FileBytes.isGzip(raw) {
-            switch FileBytes.inflate(raw, expected: needed) {
-            case .success(let b): bytes = b
-            case .failure(let short):
-                throw truncated(header, found: max(0, short.found - header.voxOffset),
-                                detail: short.corrupt ? "the gzip stream is corrupt" : nil)
-            }
-        } else {
-            guard raw.count >= needed else { throw truncated(header, found: max(0, raw.count - header.voxOffset)) }
-            bytes = raw
-        }
         return try bytes.withUnsafeBytes { buf in
             let p = buf.baseAddress! + header.voxOffset
             if Int(bitPattern: p) % header.datatype.size == 0 {

@@ -128,8 +128,7 @@ extension NiftiHeader {
             descripBytes = bytes[148..<228]
         } else {
             for i in 0..<8 {
-                let d = raw.i64(16 + 8 * i)
-                dims[i] = d > Int64(Int32.max) || d < Int64(Int32.min) ? -1 : Int(d)
+                dims[i] = Int(truncatingIfNeeded: raw.i64(16 + 8 * i))
                 pixdim[i] = raw.f64(104 + 8 * i)
             }
             datatypeCode = Int32(raw.i16(12))

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The files behind a NIfTI path: one `.nii`/`.nii.gz`, or a `.hdr` + `.img` pair
-/// (either name may be given; `.gz` variants too).
+/// (either name may be given; `.gz` variants too; suffixes in any letter case).
 struct NiftiPaths: Equatable {
     var header: String
     var data: String
@@ -10,15 +10,28 @@ struct NiftiPaths: Equatable {
     /// Names the files for `path`. Compression is detected from the content when reading,
     /// from the `.gz` suffix when writing.
     static func resolve(_ path: String) -> NiftiPaths {
-        for (ext, other) in [(".hdr.gz", ".img.gz"), (".hdr", ".img")] where path.hasSuffix(ext) {
-            return NiftiPaths(header: path, data: String(path.dropLast(ext.count)) + other, isPair: true)
+        let lower = path.lowercased()
+        for (ext, other) in [(".hdr.gz", ".img.gz"), (".hdr", ".img")] where lower.hasSuffix(ext) {
+            return NiftiPaths(header: path, data: swapSuffix(path, ext.count, other), isPair: true)
         }
-        for (ext, other) in [(".img.gz", ".hdr.gz"), (".img", ".hdr")] where path.hasSuffix(ext) {
-            return NiftiPaths(header: String(path.dropLast(ext.count)) + other, data: path, isPair: true)
+        for (ext, other) in [(".img.gz", ".hdr.gz"), (".img", ".hdr")] where lower.hasSuffix(ext) {
+            return NiftiPaths(header: swapSuffix(path, ext.count, other), data: path, isPair: true)
         }
         return NiftiPaths(header: path, data: path, isPair: false)
     }
 
+    /// Replaces the last `count` characters with `suffix`, upper-cased if they were.
+    private static func swapSuffix(_ path: String, _ count: Int, _ suffix: String) -> String {
+        let old = path.suffix(count)
+        return String(path.dropLast(count)) + (old == old.uppercased() ? suffix.uppercased() : suffix)
+    }
+
     /// True when `path` asks for gzip output.
-    static func wantsGzip(_ path: String) -> Bool { path.hasSuffix(".gz") }
+    static func wantsGzip(_ path: String) -> Bool { path.lowercased().hasSuffix(".gz") }
+
+    /// True when `path` has a suffix the writer knows.
+    static func isWritable(_ path: String) -> Bool {
+        let lower = path.lowercased()
+        return [".nii", ".nii.gz", ".hdr", ".img", ".hdr.gz", ".img.gz"].contains { lower.hasSuffix($0) }
+    }
 }

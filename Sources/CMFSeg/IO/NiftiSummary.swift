@@ -46,13 +46,23 @@ public struct NiftiSummary: Codable, Sendable {
     /// - Throws: as ``Nifti/readImage(_:)``.
     public static func of(_ path: String) throws -> NiftiSummary {
         let h = try Nifti.readHeader(path)
-        let image = try Nifti.readImage(path)
         let g = h.geometry
         func rows(_ m: [Double]) -> [[Double]] { stride(from: 0, to: 16, by: 4).map { Array(m[$0..<$0 + 4]) } }
-        var lo: Float = 0, hi: Float = 0, bad: Int64 = 0
-        image.voxels.withUnsafeBufferPointer { cmfk_minmax_f32($0.baseAddress, Int64($0.count), &lo, &hi, &bad) }
-        let finite = lo <= hi
         let (slope, inter) = h.scaling
+        // Statistics from the stored values in double precision (exact for int32/int64).
+        var lo = 0.0, hi = 0.0, bad: Int64 = 0
+        var labels: [LabelCount]?
+        try Nifti.withVoxelData(h) { src, swap in
+            let n = Int64(h.shape.count), dt = h.datatype.rawValue, sw: Int32 = swap ? 1 : 0
+            cmfk_minmax_raw(src, dt, n, sw, slope, inter, &lo, &hi, &bad)
+            guard h.datatype.isInteger else { return }
+            labels = histogram(count: h.shape.count) { dst in
+                cmfk_convert_u8(src, dt, n, sw, slope, inter, dst) < 0
+            } values: { i in
+                cmfk_load_double(src, dt, Int64(i), sw) * slope + inter
+            }
+        }
+        let finite = lo <= hi
         return NiftiSummary(
             file: h.path, dataFile: h.dataPath, format: "NIfTI-\(h.version)",
             layout: h.isPair ? "header + image pair" : "single file", compressed: h.compressed,
@@ -62,21 +72,26 @@ public struct NiftiSummary: Codable, Sendable {
             qformCode: g.qformCode, sformCode: g.sformCode,
             affine: rows(g.affine), qform: rows(g.qform), sform: rows(g.sform),
             sclSlope: slope, sclInter: inter, description: h.descrip,
-            intensity: Range(min: finite ? Double(lo) : nil, max: finite ? Double(hi) : nil, nonFinite: Int(bad)),
-            labels: h.datatype.isInteger ? histogram(image.voxels) : nil)
+            intensity: Range(min: finite ? lo : nil, max: finite ? hi : nil, nonFinite: Int(bad)),
+            labels: labels)
     }
 
     /// Counts per value when every voxel is an integer and there are at most 256 values.
-    static func histogram(_ voxels: [Float]) -> [LabelCount]? {
-        // Fast path: uint8-range labels through the C converter.
-        if let labels = try? ImageVolume(shape: Shape3(voxels.count, 1, 1), geometry: Geometry(), voxels: voxels).labelMap() {
+    /// - Parameters:
+    ///   - asBytes: converts all voxels to uint8 labels, false if some are not in 0...255.
+    ///   - values: voxel i as a double (the slow path, for other integers).
+    static func histogram(count: Int, asBytes: (UnsafeMutablePointer<UInt8>) -> Bool,
+                          values: (Int) -> Double) -> [LabelCount]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        if bytes.withUnsafeMutableBufferPointer({ asBytes($0.baseAddress!) }) {
             var counts = [Int](repeating: 0, count: 256)
-            labels.voxels.withUnsafeBufferPointer { for v in $0 { counts[Int(v)] += 1 } }
+            bytes.withUnsafeBufferPointer { for v in $0 { counts[Int(v)] += 1 } }
             return counts.indices.filter { counts[$0] > 0 }.map { LabelCount(value: Int64($0), count: counts[$0]) }
         }
-        var counts: [Float: Int] = [:]
-        for v in voxels {
-            guard v.isFinite, v == v.rounded() else { return nil }
+        var counts: [Double: Int] = [:]
+        for i in 0..<count {
+            let v = values(i)
+            guard v.isFinite, v == v.rounded(), abs(v) < 9.2e18 else { return nil }
             counts[v, default: 0] += 1
             if counts.count > 256 { return nil }
         }
@@ -123,7 +138,10 @@ public struct NiftiSummary: Codable, Sendable {
             add("intensity", "no finite values (\(intensity.nonFinite) non-finite voxels)")
         }
         if let labels {
-            add("labels", labels.map { "\($0.value): \($0.count)" }.joined(separator: ", "))
+            let shown = labels.prefix(32).map { "\($0.value): \($0.count)" }.joined(separator: ", ")
+            add("labels", labels.count > 32 ? shown + ", … (\(labels.count) values; --json lists all)" : shown)
+        } else if NiftiDatatype.allCases.contains(where: { $0.name == datatype && $0.isInteger }) {
+            add("labels", "no histogram (not integers after scaling, or more than 256 values)")
         }
         return lines.joined(separator: "\n")
     }

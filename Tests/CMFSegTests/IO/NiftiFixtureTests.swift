@@ -13,6 +13,7 @@ final class NiftiFixtureTests: XCTestCase {
             var qform: [Double], sform: [Double], affine: [Double]
             var scl_slope: Double, scl_inter: Double, descrip: String, quatern: [Double]
             var xyzt_units: Int32, values: [Double]
+            var vox_offset: Int?
         }
         struct Bad: Decodable { var file: String; var error: String }
         struct NotLabels: Decodable { var file: String; var voxel: [Int]; var value: Double }
@@ -36,6 +37,7 @@ final class NiftiFixtureTests: XCTestCase {
     func testHeadersMatchNibabel() throws {
         let e = try load()
         XCTAssertGreaterThan(e.good.count, 25)
+        XCTAssertTrue(e.good.contains { ($0.vox_offset ?? 0) > 352 }, "a fixture with a header extension")
         for g in e.good {
             let h = try Nifti.readHeader(Fixtures.path("nifti/" + g.file))
             XCTAssertEqual(h.version, g.version, g.file)
@@ -43,6 +45,7 @@ final class NiftiFixtureTests: XCTestCase {
             XCTAssertEqual(h.datatype.name, g.datatype, g.file)
             XCTAssertEqual(h.byteSwapped, g.big_endian, g.file)
             XCTAssertEqual(h.descrip, g.descrip, g.file)
+            if let off = g.vox_offset { XCTAssertEqual(h.voxOffset, off, g.file) }
             let (slope, inter) = h.scaling
             XCTAssertEqual(slope, g.scl_slope, g.file); XCTAssertEqual(inter, g.scl_inter, g.file)
             let geo = h.geometry
@@ -146,5 +149,24 @@ final class NiftiFixtureTests: XCTestCase {
         }
         let json = try JSONSerialization.data(withJSONObject: written, options: [.prettyPrinted])
         try json.write(to: dir.appendingPathComponent("written.json"))
+    }
+
+    /// `info`'s statistics: exact range (double precision) and the histogram, as numpy.
+    func testSummaryRangeAndHistogramMatchNibabel() throws {
+        for g in try load().good {
+            let s = try NiftiSummary.of(Fixtures.path("nifti/" + g.file))
+            XCTAssertEqual(s.intensity.min, g.values.min(), g.file)
+            XCTAssertEqual(s.intensity.max, g.values.max(), g.file)
+            XCTAssertEqual(s.dims, Array(g.shape.prefix(3)), g.file)
+            let integer = g.values.allSatisfy { $0 == $0.rounded() }
+            let counts = Dictionary(grouping: g.values, by: { $0 }).mapValues(\.count)
+            if NiftiDatatype.allCases.first(where: { $0.name == g.datatype })?.isInteger == true && integer && counts.count <= 256 {
+                let h = try XCTUnwrap(s.labels, g.file)
+                XCTAssertEqual(h.map { Double($0.value) }, counts.keys.sorted(), g.file)
+                XCTAssertEqual(h.map(\.count), counts.keys.sorted().map { counts[$0]! }, g.file)
+            } else {
+                XCTAssertNil(s.labels, g.file)
+            }
+        }
     }
 }

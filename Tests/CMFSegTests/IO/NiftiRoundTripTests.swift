@@ -24,7 +24,7 @@ final class NiftiRoundTripTests: XCTestCase {
         let shape = Shape3(7, 5, 3)
         let voxels = (0..<shape.count).map { Float($0) * 0.37 - 4 }
         let v = ImageVolume(shape: shape, geometry: rotatedGeometry(), voxels: voxels)
-        for name in ["a.nii", "b.nii.gz", "c.hdr", "d.img.gz"] {
+        for name in ["a.nii", "b.nii.gz", "c.hdr", "d.img.gz", "E.HDR", "F.NII.GZ"] {
             let path = dir.appendingPathComponent(name).path
             try Nifti.write(v, to: path, description: "round trip")
             let back = try Nifti.readImage(path)
@@ -47,6 +47,8 @@ final class NiftiRoundTripTests: XCTestCase {
         }
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix(".") }
         XCTAssertEqual(leftovers, [])
+        let names = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+        XCTAssertTrue(names.isSuperset(of: ["c.hdr", "c.img", "d.hdr.gz", "d.img.gz", "E.HDR", "E.IMG"]), "\(names)")
     }
 
     func testLabelMapRoundTrip() throws {
@@ -74,5 +76,20 @@ final class NiftiRoundTripTests: XCTestCase {
         XCTAssertEqual(counts[0], 8924149); XCTAssertEqual(counts[1], 371)
         XCTAssertEqual(counts[2], 1525); XCTAssertEqual(counts[4], 1955)
         XCTAssertEqual(l.geometry.affine, [-1, 0, 0, 0, 0, -1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 1])
+    }
+
+    /// Readers share no mutable state: many threads reading at once get identical results.
+    func testConcurrentReadsAgree() throws {
+        let files = ["brats-labels/step0200_ref.nii.gz", "nifti/n2_float64.nii.gz", "nifti/bigendian_int16.nii",
+                     "nifti/n1_pair_gz_uint16.img.gz", "nifti/scaled_int16.nii"].map(Fixtures.path)
+        let reference = try files.map { try Nifti.readImage($0).voxels }
+        nonisolated(unsafe) let results = UnsafeMutableBufferPointer<Bool>.allocate(capacity: 20)
+        results.initialize(repeating: false)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: 20) { i in
+            let k = i % files.count
+            results[i] = (try? Nifti.readImage(files[k]).voxels) == reference[k]
+        }
+        XCTAssertEqual(Array(results), [Bool](repeating: true, count: 20))
     }
 }

@@ -1,0 +1,277 @@
+/* The fast 3-D convolution: oneDNN (Debian libdnnl 2.6, CPU engine, OpenMP threading).
+ *
+ * Layouts: the interface takes plain ncdhw/oidhw arrays; the primitive is created with
+ * format "any" so oneDNN picks its blocked layouts (nCdhw16c, brgconv/jit AVX-512 kernels);
+ * on plain ncdhw it falls back to a gemm path about 8x slower (measured 10 vs 87 GFLOP/s on
+ * 16->16 channels, 128^3). Inputs, weights and outputs are reordered around the call.
+ * oneDNN's primitive cache (on by default) makes repeated creation for the same shapes cheap.
+ *
+ * Two OpenMP runtimes. libdnnl is linked against GNU libgomp, our kernels against LLVM
+ * libomp. libomp also exports the GNU ABI (GOMP_parallel, omp_* with version OMP_1.0); the
+ * dynamic linker binds libdnnl's references to the first provider in global lookup order.
+ * Because every cmfseg binary lists libomp as a direct dependency, libomp comes before
+ * libgomp (only a dependency of libdnnl), so oneDNN runs on libomp's thread pool: one pool,
+ * one thread count, no oversubscription (checked with LD_DEBUG=bindings; see
+ * cmfk_dnnl_shares_openmp_runtime, which the tests assert). If a host process loaded
+ * libgomp first (e.g. a Python process that imported a libgomp user before loading
+ * libcmfseg.so), oneDNN would run on libgomp: then we set the thread count in both runtimes
+ * before each call (found with dlvsym on the GNU version), and set libomp's blocktime to 0
+ * so its idle workers sleep instead of spinning against oneDNN's libgomp workers.
+ * Measured with LD_PRELOAD=libgomp.so.1 to force that case (64^3 CMFF forward, 2 threads):
+ * libgomp's idle workers then spin while our libomp kernels run (39% of samples in
+ * libgomp), doubling the CPU time (2.1 s vs 1.1 s); OMP_WAIT_POLICY=passive in the
+ * environment before the process starts brings it back to 1.1 s. libgomp reads it only at
+ * load time, so a host that loads libgomp before cmfseg should set it (to be said in the C API docs). */
+#define _GNU_SOURCE
+#include "cmf_nn.h"
+#include <dlfcn.h>
+#include <dnnl.h>
+#include <omp.h>
+#include <pthread.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static dnnl_engine_t g_engine;
+static int g_engine_status = -1;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static void (*g_foreign_set_threads)(int);   /* libgomp's omp_set_num_threads, if bound apart */
+static int (*g_foreign_get_threads)(void);
+static int g_two_runtimes;
+
+static int same_library(void *a, void *b) {
+    Dl_info ia, ib;
+    if (!a || !b || !dladdr(a, &ia) || !dladdr(b, &ib)) return 0;
+    return ia.dli_fbase == ib.dli_fbase;
+}
+
+int cmfk_dnnl_shares_openmp_runtime(void) {
+    /* What oneDNN binds to: the global definitions of the GNU-versioned symbols. */
+    void *gomp_parallel = dlvsym(RTLD_DEFAULT, "GOMP_parallel", "GOMP_4.0");
+    void *gnu_max = dlvsym(RTLD_DEFAULT, "omp_get_max_threads", "OMP_1.0");
+    void *ours = (void *)&omp_get_max_threads;
+    return same_library(gomp_parallel, ours) && same_library(gnu_max, ours);
+}
+
+static void init_engine(void) {
+    g_engine_status = dnnl_engine_create(&g_engine, dnnl_cpu, 0) == dnnl_success ? 0 : -3;
+    if (!cmfk_dnnl_shares_openmp_runtime()) {
+        g_two_runtimes = 1;
+        g_foreign_set_threads = (void (*)(int))dlvsym(RTLD_DEFAULT, "omp_set_num_threads", "OMP_1.0");
+        g_foreign_get_threads = (int (*)(void))dlvsym(RTLD_DEFAULT, "omp_get_max_threads", "OMP_1.0");
+    }
+}
+
+#define TRY(x) do { if ((x) != dnnl_success) { rc = -3; goto done; } } while (0)
+
+/* Reorder `from` into a new memory of descriptor `md` unless the layouts agree; *to gets
+ * either `from` itself (not to be destroyed) or the new memory. */
+static int reorder_into(dnnl_stream_t stream, dnnl_memory_t from, const dnnl_memory_desc_t *md,
+                        dnnl_memory_t *to, int *owned) {
+    const dnnl_memory_desc_t *fmd;
+    if (dnnl_memory_get_memory_desc(from, &fmd) != dnnl_success) return -3;
+    if (dnnl_memory_desc_equal(fmd, md)) { *to = from; *owned = 0; return 0; }
+    if (dnnl_memory_create(to, md, g_engine, DNNL_MEMORY_ALLOCATE) != dnnl_success) return -1;
+    *owned = 1;
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_primitive_t r = NULL;
+    int rc = 0;
+    if (dnnl_reorder_primitive_desc_create(&rpd, fmd, g_engine, md, g_engine, NULL) != dnnl_success ||
+        dnnl_primitive_create(&r, rpd) != dnnl_success) {
+        rc = -3;
+    } else {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, *to}};
+        if (dnnl_primitive_execute(r, stream, 2, args) != dnnl_success) rc = -3;
+    }
+    if (r) dnnl_primitive_destroy(r);
+    if (rpd) dnnl_primitive_desc_destroy(rpd);
+    return rc;
+}
+
+/* Channels-last [plane][c] (one sample) -> channel planes [c][plane], with instance
+ * normalisation (mean and biased variance per channel, in double) and leaky ReLU on the way:
+ * two reading passes for the statistics, one transposing pass in tiles that fit L1. */
+static int nhwc_instnorm_lrelu(const float *t, int64_t c, int64_t plane, float eps, float slope,
+                               float *out, int nt) {
+    double *part = calloc((size_t)(nt * c), sizeof(double));
+    double *mean = calloc((size_t)c, sizeof(double));
+    float *fm = malloc(sizeof(float) * (size_t)c), *finv = malloc(sizeof(float) * (size_t)c);
+    if (!part || !mean || !fm || !finv) { free(part); free(mean); free(fm); free(finv); return -1; }
+    for (int pass = 0; pass < 2; pass++) {
+        memset(part, 0, sizeof(double) * (size_t)(nt * c));
+        #pragma omp parallel num_threads(nt)
+        {
+            int id = omp_get_thread_num(), nth = omp_get_num_threads();
+            double *p = part + (int64_t)id * c;
+            int64_t s0 = plane * id / nth, s1 = plane * (id + 1) / nth;
+            if (pass == 0) {
+                for (int64_t s = s0; s < s1; s++)
+                    for (int64_t k = 0; k < c; k++) p[k] += t[s * c + k];
+            } else {
+                for (int64_t s = s0; s < s1; s++)
+                    for (int64_t k = 0; k < c; k++) { double dv = t[s * c + k] - mean[k]; p[k] += dv * dv; }
+            }
+        }
+        for (int64_t k = 0; k < c; k++) {
+            double acc = 0;
+            for (int i = 0; i < nt; i++) acc += part[(int64_t)i * c + k];
+            if (pass == 0) mean[k] = acc / (double)plane;
+            else { fm[k] = (float)mean[k]; finv[k] = (float)(1.0 / sqrt(acc / (double)plane + (double)eps)); }
+        }
+    }
+    const int64_t tile = 64;
+    #pragma omp parallel for num_threads(nt) schedule(static)
+    for (int64_t s0 = 0; s0 < plane; s0 += tile) {
+        int64_t s1 = s0 + tile < plane ? s0 + tile : plane;
+        for (int64_t k = 0; k < c; k++) {
+            float m = fm[k], iv = finv[k];
+            float *o = out + k * plane;
+            for (int64_t s = s0; s < s1; s++) {
+                float y = (t[s * c + k] - m) * iv;
+                o[s] = y >= 0 ? y : y * slope;
+            }
+        }
+    }
+    free(part); free(mean); free(fm); free(finv);
+    return 0;
+}
+
+/* The convolution; with `fuse` set, instance norm + leaky ReLU are applied to the output,
+ * reading oneDNN's channels-last result directly when it chose that layout. */
+static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
+                     const float *weight, const float *bias, int64_t co,
+                     int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
+                     float *out, int threads, int fuse, float eps, float slope) {
+    if (n <= 0 || ci <= 0 || d <= 0 || h <= 0 || w <= 0 || co <= 0 || kd <= 0 || kh <= 0 || kw <= 0 ||
+        stride <= 0 || pad < 0 || d + 2 * pad < kd || h + 2 * pad < kh || w + 2 * pad < kw)
+        return -2;
+    pthread_once(&g_once, init_engine);
+    if (g_engine_status != 0) return g_engine_status;
+    int64_t od = (d + 2 * pad - kd) / stride + 1, oh = (h + 2 * pad - kh) / stride + 1,
+            ow = (w + 2 * pad - kw) / stride + 1;
+
+    /* Two pools: libomp's idle workers would spin for KMP_BLOCKTIME (200 ms) after each of
+     * our kernels and steal the cores from oneDNN's libgomp workers; let them sleep at once. */
+    if (g_two_runtimes) kmp_set_blocktime(0);
+    int saved = omp_get_max_threads(), saved_foreign = 0;
+    if (threads > 0) {
+        omp_set_num_threads(threads);
+        if (g_foreign_set_threads && g_foreign_get_threads) {
+            saved_foreign = g_foreign_get_threads();
+            g_foreign_set_threads(threads);
+        }
+    }
+
+    int rc = 0, fused_done = 0;
+    int64_t oplane = od * oh * ow;
+    dnnl_memory_desc_t d_nhwc;
+    dnnl_stream_t stream = NULL;
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_primitive_t conv = NULL;
+    dnnl_memory_t usrc = NULL, uwei = NULL, ubias = NULL, udst = NULL;
+    dnnl_memory_t src = NULL, wei = NULL, dst = NULL;
+    int own_src = 0, own_wei = 0, own_dst = 0;
+
+    dnnl_dims_t sdims = {n, ci, d, h, w}, ddims = {n, co, od, oh, ow}, wdims = {co, ci, kd, kh, kw},
+                bdims = {co}, strides = {stride, stride, stride}, pads = {pad, pad, pad};
+    dnnl_memory_desc_t s_plain, d_plain, w_plain, b_md, s_any, d_any, w_any;
+    TRY(dnnl_memory_desc_init_by_tag(&s_plain, 5, sdims, dnnl_f32, dnnl_ncdhw));
+    TRY(dnnl_memory_desc_init_by_tag(&d_plain, 5, ddims, dnnl_f32, dnnl_ncdhw));
+    TRY(dnnl_memory_desc_init_by_tag(&w_plain, 5, wdims, dnnl_f32, dnnl_oidhw));
+    TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bdims, dnnl_f32, dnnl_x));
+    TRY(dnnl_memory_desc_init_by_tag(&s_any, 5, sdims, dnnl_f32, dnnl_format_tag_any));
+    TRY(dnnl_memory_desc_init_by_tag(&d_any, 5, ddims, dnnl_f32, dnnl_format_tag_any));
+    TRY(dnnl_memory_desc_init_by_tag(&w_any, 5, wdims, dnnl_f32, dnnl_format_tag_any));
+    dnnl_convolution_desc_t cd;
+    TRY(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &s_any,
+                                           &w_any, bias ? &b_md : NULL, &d_any, strides, pads, pads));
+    TRY(dnnl_primitive_desc_create(&pd, &cd, NULL, g_engine, NULL));
+    TRY(dnnl_primitive_create(&conv, pd));
+    TRY(dnnl_stream_create(&stream, g_engine, dnnl_stream_default_flags));
+
+    TRY(dnnl_memory_create(&usrc, &s_plain, g_engine, (void *)in));
+    TRY(dnnl_memory_create(&uwei, &w_plain, g_engine, (void *)weight));
+    TRY(dnnl_memory_create(&udst, &d_plain, g_engine, out));
+    if (bias) TRY(dnnl_memory_create(&ubias, &b_md, g_engine, (void *)bias));
+
+    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    if (!smd || !wmd || !dmd) { rc = -3; goto done; }
+    if ((rc = reorder_into(stream, usrc, smd, &src, &own_src)) != 0) goto done;
+    if ((rc = reorder_into(stream, uwei, wmd, &wei, &own_wei)) != 0) goto done;
+    if (dnnl_memory_desc_equal(dmd, &d_plain)) { dst = udst; own_dst = 0; }
+    else {
+        if (dnnl_memory_create(&dst, dmd, g_engine, DNNL_MEMORY_ALLOCATE) != dnnl_success) { rc = -1; goto done; }
+        own_dst = 1;
+    }
+    {
+        dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst},
+                                   {DNNL_ARG_BIAS, ubias}};
+        TRY(dnnl_primitive_execute(conv, stream, bias ? 4 : 3, args));
+    }
+    /* Free the blocked input before the output reorder allocates nothing more: keeps the peak low. */
+    if (own_src) { dnnl_memory_destroy(src); own_src = 0; src = NULL; }
+    if (fuse && own_dst && dnnl_memory_desc_init_by_tag(&d_nhwc, 5, ddims, dnnl_f32, dnnl_ndhwc) == dnnl_success &&
+        dnnl_memory_desc_equal(dmd, &d_nhwc)) {
+        void *handle = NULL;
+        if (dnnl_stream_wait(stream) != dnnl_success || dnnl_memory_get_data_handle(dst, &handle) != dnnl_success) {
+            rc = -3;
+            goto done;
+        }
+        int nt = threads > 0 ? threads : omp_get_max_threads();
+        for (int64_t s = 0; s < n && rc == 0; s++)
+            rc = nhwc_instnorm_lrelu((const float *)handle + s * oplane * co, co, oplane, eps, slope,
+                                     out + s * co * oplane, nt);
+        fused_done = 1;
+    } else if (own_dst) {
+        dnnl_memory_t plain_out = NULL;
+        dnnl_primitive_desc_t rpd = NULL;
+        dnnl_primitive_t r = NULL;
+        plain_out = udst;
+        if (dnnl_reorder_primitive_desc_create(&rpd, dmd, g_engine, &d_plain, g_engine, NULL) != dnnl_success ||
+            dnnl_primitive_create(&r, rpd) != dnnl_success) {
+            rc = -3;
+        } else {
+            dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, plain_out}};
+            if (dnnl_primitive_execute(r, stream, 2, args) != dnnl_success) rc = -3;
+        }
+        if (r) dnnl_primitive_destroy(r);
+        if (rpd) dnnl_primitive_desc_destroy(rpd);
+    }
+    if (rc == 0 && dnnl_stream_wait(stream) != dnnl_success) rc = -3;
+    if (rc == 0 && fuse && !fused_done)
+        rc = cmfk_instnorm_lrelu_f32(out, n * co, oplane, eps, slope, threads);
+
+done:
+    if (stream) dnnl_stream_wait(stream);
+    if (own_src && src) dnnl_memory_destroy(src);
+    if (own_wei && wei) dnnl_memory_destroy(wei);
+    if (own_dst && dst) dnnl_memory_destroy(dst);
+    if (usrc) dnnl_memory_destroy(usrc);
+    if (uwei) dnnl_memory_destroy(uwei);
+    if (ubias) dnnl_memory_destroy(ubias);
+    if (udst) dnnl_memory_destroy(udst);
+    if (conv) dnnl_primitive_destroy(conv);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    if (stream) dnnl_stream_destroy(stream);
+    if (threads > 0) {
+        omp_set_num_threads(saved);
+        if (g_foreign_set_threads && saved_foreign > 0) g_foreign_set_threads(saved_foreign);
+    }
+    return rc;
+}
+
+int cmfk_conv3d_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
+                    const float *weight, const float *bias, int64_t co,
+                    int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
+                    float *out, int threads) {
+    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 0, 0, 0);
+}
+
+int cmfk_conv3d_instnorm_lrelu_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
+                                   const float *weight, const float *bias, int64_t co,
+                                   int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
+                                   float eps, float slope, float *out, int threads) {
+    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 1, eps, slope);
+}

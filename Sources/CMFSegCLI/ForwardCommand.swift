@@ -1,0 +1,163 @@
+import ArgumentParser
+import CMFSeg
+import Foundation
+
+/// `cmfseg forward`: runs a network on raw tensors (to check a forward pass against PyTorch
+/// and to debug exported weights), or times one forward pass (`--bench`).
+struct ForwardCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Run a network on raw tensors from a safetensors file.",
+        discussion: """
+        CMFF models read `x0` (pair A) and `x1` (pair B), [N, 2, D, H, W], and write the
+        softmax outputs `s0`, `s1` (branches) and `fused`. Other networks read `input` and
+        write `output` (softmax probabilities for segmentation U-Nets, linear output for the
+        generator, patch scores for the discriminator). Spatial sizes of U-Net inputs must be
+        multiples of 16.
+        With --bench, runs one forward pass on random inputs of --shape and prints the time
+        and effective GFLOP/s instead.
+        """
+    )
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Weight files (safetensors), loaded together.")
+    var weights: [String]
+
+    @Option(name: .long, help: "Input tensors (safetensors).")
+    var inputs: String?
+
+    @Option(name: .long, help: "Output file (safetensors), written atomically.")
+    var out: String?
+
+    @Option(name: .long, help: "Worker threads (0: OpenMP's default).")
+    var threads: Int = 0
+
+    @Option(name: .long, help: "Convolution engine: onednn (fast), onednn-unfused (no conv+norm fusion) or naive (reference).")
+    var engine: String = "onednn"
+
+    @Flag(name: .long, help: "Time forward passes on random inputs instead of reading --inputs.")
+    var bench = false
+
+    @Option(name: .long, parsing: .upToNextOption, help: "Spatial size D H W for --bench.")
+    var shape: [Int] = [128, 128, 128]
+
+    @Option(name: .long, help: "Number of timed passes for --bench.")
+    var repeats: Int = 1
+
+    func validate() throws {
+        guard !weights.isEmpty else { throw ValidationError("--weights needs at least one file") }
+        guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
+        guard ["onednn", "onednn-unfused", "naive"].contains(engine) else {
+            throw ValidationError("--engine must be onednn, onednn-unfused or naive")
+        }
+        if bench {
+            guard shape.count == 3, shape.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {
+                throw ValidationError("--shape needs three sizes in 1...1024")
+            }
+            guard repeats >= 1 else { throw ValidationError("--repeats must be >= 1") }
+        } else {
+            guard inputs != nil, out != nil else { throw ValidationError("--inputs and --out are required (or --bench)") }
+        }
+    }
+
+    /// Library errors reach `CMFSegCommand.main`, which prints one `cmfseg: error:` line.
+    func run() throws {
+        MemoryTuning.keepFreedMemory()
+        let network = try Network.load(paths: weights)
+        for note in network.notes { FileHandle.standardError.write(Data("cmfseg: note: \(note)\n".utf8)) }
+        let engines: [String: any ConvolutionEngine] = [
+            "onednn": OneDNNConvolutionEngine(), "onednn-unfused": OneDNNConvolutionEngine(fusesNormalization: false),
+            "naive": NaiveConvolutionEngine(),
+        ]
+        let ctx = ForwardContext(engine: engines[engine] ?? OneDNNConvolutionEngine(), threads: threads)
+        if bench { return try runBench(network, ctx) }
+        let input = try SafeTensorsFile.read(path: inputs!)
+        func need(_ name: String) throws -> Tensor {
+            guard let t = input[name] else {
+                throw CMFError.format("\(inputs!): no input tensor \"\(name)\" (the \(network.architecture.rawValue) network reads \(inputNames(network).joined(separator: ", ")))")
+            }
+            return t
+        }
+        let known = Set(inputNames(network))
+        let extra = input.entries.map(\.name).filter { !known.contains($0) }
+        if !extra.isEmpty {
+            FileHandle.standardError.write(Data("cmfseg: note: ignoring input tensors \(extra.joined(separator: ", "))\n".utf8))
+        }
+        var outputs: [SafeTensorsFile.Entry] = []
+        switch network.body {
+        case .cmff(let m):
+            let o = try m.forward(need("x0"), need("x1"), ctx)
+            outputs = [.init(name: "s0", tensor: o.s0), .init(name: "s1", tensor: o.s1), .init(name: "fused", tensor: o.fused)]
+        case .unet(let u):
+            var y = try u.forward(need("input"), ctx).logits
+            if network.architecture.isSegmentation { try y.softmaxChannels(threads: threads) }
+            outputs = [.init(name: "output", tensor: y)]
+        case .discriminator(let d):
+            outputs = [.init(name: "output", tensor: try d.forward(need("input"), ctx))]
+        }
+        let meta = ["architecture": network.architecture.rawValue, "engine": ctx.engine.name,
+                    "producer": "cmfseg \(CMFSegVersion.string) forward"]
+        try SafeTensorsFile(entries: outputs, metadata: meta).write(to: out!)
+    }
+
+    func inputNames(_ network: Network) -> [String] {
+        if case .cmff = network.body { return ["x0", "x1"] }
+        return ["input"]
+    }
+
+    func runBench(_ network: Network, _ ctx: ForwardContext) throws {
+        var rng = SplitMix64(seed: 42)
+        func random(_ c: Int) -> Tensor {
+            let s = [1, c] + shape
+            return Tensor(shape: s, storage: (0..<s.reduce(1, *)).map { _ in Float(rng.nextUnit() * 2 - 1) })
+        }
+        let x0 = random(network.inChannels)
+        let x1: Tensor? = { if case .cmff = network.body { return random(network.inChannels) } else { return nil } }()
+        let flops = network.flops(spatial: shape)
+        print("forward \(network.architecture.rawValue) on \(shape.map(String.init).joined(separator: "x")), engine \(ctx.engine.name), threads \(threads == 0 ? "default" : String(threads)): \(String(format: "%.1f", flops / 1e9)) GFLOP")
+        var best = Double.infinity
+        for k in 1...repeats {
+            let c0 = cpuSeconds()
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            switch network.body {
+            case .cmff(let m): _ = try m.forward(x0, x1!, ctx)
+            case .unet(let u): _ = try u.forward(x0, ctx)
+            case .discriminator(let d): _ = try d.forward(x0, ctx)
+            }
+            let s = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            best = min(best, s)
+            let c = cpuSeconds()
+            print(String(format: "run %d: %.2f s, %.1f GFLOP/s (process CPU time %.2f s user, %.2f s system)",
+                         k, s, flops / s / 1e9, c.user - c0.user, c.system - c0.system))
+        }
+        print(String(format: "best: %.2f s, %.1f GFLOP/s; peak resident memory %@", best, flops / best / 1e9, peakRSS()))
+    }
+
+    /// User and system CPU seconds of this process so far (shows contention on a shared machine).
+    func cpuSeconds() -> (user: Double, system: Double) {
+        var u = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &u)
+        return (Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6,
+                Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6)
+    }
+
+    func peakRSS() -> String {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return "unknown" }
+        let kb = Double(line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0)
+        return String(format: "%.2f GiB", kb / 1024 / 1024)
+    }
+}
+
+/// A small deterministic generator for benchmark inputs.
+struct SplitMix64 {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

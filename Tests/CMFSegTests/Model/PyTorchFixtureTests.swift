@@ -1,0 +1,64 @@
+@testable import CMFSeg
+import TestSupport
+import XCTest
+
+/// The forward passes against PyTorch's outputs (Tests/Fixtures/pytorch, made with the
+/// authors' model classes): max abs error ≤ 1e-4.
+final class PyTorchFixtureTests: XCTestCase {
+    static let m2gFiles = ["m2g_rand_net0", "m2g_rand_net1", "m2g_rand_fusion"].map { Fixtures.path("pytorch/\($0).safetensors") }
+
+    func testM2GMatchesPyTorch() throws {
+        let net = try Network.load(paths: Self.m2gFiles)
+        XCTAssertEqual(net.architecture, .cmffM2G)
+        XCTAssertEqual(net.leakySlope, 0.01)
+        XCTAssertEqual(net.baseFilters, 16)
+        XCTAssertTrue(net.notes.contains { $0.contains("inferred") })
+        guard case .cmff(let m2g) = net.body else { return XCTFail("not CMFF") }
+        let io = try SafeTensorsFile.read(path: Fixtures.path("pytorch/m2g_io.safetensors"))
+        let ctx = ForwardContext(engine: OneDNNConvolutionEngine(), threads: 2)
+        let out = try m2g.forward(XCTUnwrap(io["x0"]), XCTUnwrap(io["x1"]), ctx)
+        let e0 = try out.s0.maxAbsDifference(XCTUnwrap(io["s0"]))
+        let e1 = try out.s1.maxAbsDifference(XCTUnwrap(io["s1"]))
+        let ef = try out.fused.maxAbsDifference(XCTUnwrap(io["fused"]))
+        print("M2G vs PyTorch max abs error: s0 \(e0), s1 \(e1), fused \(ef)")
+        XCTAssertLessThanOrEqual(e0, 1e-4)
+        XCTAssertLessThanOrEqual(e1, 1e-4)
+        XCTAssertLessThanOrEqual(ef, 1e-4)
+    }
+
+    /// The work of one 128³ forward as BENCHMARKS.md counts it (571 GFLOP, 223 per branch).
+    func testFlopCountMatchesBenchmarkDocs() throws {
+        let net = try Network.load(paths: Self.m2gFiles)
+        guard case .cmff(let m2g) = net.body else { return XCTFail("not CMFF") }
+        XCTAssertEqual(net.flops(spatial: [128, 128, 128]) / 1e9, 571, accuracy: 1)
+        XCTAssertEqual(m2g.net0.flops(spatial: [128, 128, 128]) / 1e9, 223, accuracy: 1)
+    }
+
+    func testBranch0InnerTensorsMatchPyTorch() throws {
+        let net = try Network.load(paths: Self.m2gFiles)
+        guard case .cmff(let m2g) = net.body else { return XCTFail("not CMFF") }
+        let io = try SafeTensorsFile.read(path: Fixtures.path("pytorch/m2g_io.safetensors"))
+        let inner = try SafeTensorsFile.read(path: Fixtures.path("pytorch/m2g_io_net0_inner.safetensors"))
+        let out = try m2g.net0.forward(XCTUnwrap(io["x0"]), ForwardContext(engine: OneDNNConvolutionEngine(), threads: 2))
+        let el = try out.logits.maxAbsDifference(XCTUnwrap(inner["logits0"]))
+        let ex = try out.x2.maxAbsDifference(XCTUnwrap(inner["net0_x2"]))
+        print("net_0 vs PyTorch max abs error: logits \(el), x2 \(ex)")
+        XCTAssertLessThanOrEqual(el, 1e-4)
+        XCTAssertLessThanOrEqual(ex, 1e-4)
+    }
+
+    func testTrainedDiscriminatorMatchesPyTorch() throws {
+        let net = try Network.load(paths: [Fixtures.path("pytorch/disc_dx5.safetensors")])
+        XCTAssertEqual(net.architecture, .discriminator)
+        XCTAssertEqual(net.leakySlope, 0.2)
+        guard case .discriminator(let disc) = net.body else { return XCTFail("not a discriminator") }
+        let io = try SafeTensorsFile.read(path: Fixtures.path("pytorch/disc_io.safetensors"))
+        for engine in [OneDNNConvolutionEngine() as any ConvolutionEngine, NaiveConvolutionEngine()] {
+            let out = try disc.forward(XCTUnwrap(io["input"]), ForwardContext(engine: engine, threads: 2))
+            let e = try out.maxAbsDifference(XCTUnwrap(io["output"]))
+            print("Disc (\(engine.name)) vs PyTorch max abs error: \(e)")
+            XCTAssertEqual(out.shape, [1, 1, 3, 4, 5])
+            XCTAssertLessThanOrEqual(e, 1e-4)
+        }
+    }
+}
