@@ -109,11 +109,20 @@ public struct CohortEvaluation: Sendable {
         var perCase = options
         perCase.threads = 1
         let evaluator = BraTSEvaluator(options: perCase)
-        let store = ResultStore(count: pairs.count)
         let pairs = self.pairs
+        // Largest files first (they tend to take longest), so no worker is left with a slow
+        // case at the end; results keep the pairs' order.
+        func size(_ path: String) -> Int {
+            ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+        }
+        let order = pairs.indices.sorted {
+            (size(pairs[$0].reference) + size(pairs[$0].prediction), $1) > (size(pairs[$1].reference) + size(pairs[$1].prediction), $0)
+        }
+        let store = ResultStore(count: pairs.count)
         let n = max(1, min(workers, pairs.count))
         DispatchQueue.concurrentPerform(iterations: n) { _ in
-            while let i = store.next() {
+            while let k = store.next() {
+                let i = order[k]
                 let p = pairs[i]
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 var t1 = t0
