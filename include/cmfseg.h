@@ -16,7 +16,7 @@
  *     cmf_volume_write(labels, "case_seg.nii.gz", CMF_DTYPE_UINT8);
  *
  *     cmf_eval_params ep = cmf_eval_default_params();
- *     cmf_eval_result r;
+ *     cmf_eval_result r = {.struct_size = sizeof r};
  *     cmf_evaluate_files("ref.nii.gz", "case_seg.nii.gz", &ep, &r);
  *     printf("WT Dice %.4f\n", r.regions[CMF_REGION_WT].dice);
  *     cmf_volume_free(labels); cmf_model_free(model); ...
