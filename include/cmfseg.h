@@ -16,7 +16,7 @@
  *     cmf_volume_write(labels, "case_seg.nii.gz", CMF_DTYPE_UINT8);
  *
  *     cmf_eval_params ep = cmf_eval_default_params();
- *     cmf_eval_result r;
+ *     cmf_eval_result r = {.struct_size = sizeof r};
  *     cmf_evaluate_files("ref.nii.gz", "case_seg.nii.gz", &ep, &r);
  *     printf("WT Dice %.4f\n", r.regions[CMF_REGION_WT].dice);
  *     cmf_volume_free(labels); cmf_model_free(model); ...
@@ -153,7 +153,106 @@ CMF_API CMF_NODISCARD cmf_status cmf_volume_write(const cmf_volume *volume, cons
 /* ------------------------------------------------------------------------------------ */
 /* Evaluation: BraTS metrics                                                            */
 /* ------------------------------------------------------------------------------------ */
-/* (declared by the evaluation issue) */
+/*
+ * Metrics of a predicted label map against a reference, as BraTS computes them, per region
+ * WT / TC / ET. Definitions (the project's documentation, METRICS.md, has the details):
+ * whole-region metrics follow MedPy 0.5 / panoptica, lesion-wise metrics follow the official
+ * `brats-evaluation` package (panoptica, BraTS 2025 glioma configuration).
+ *   dice         2|A&B| / (|A|+|B|); both empty 1, one empty 0
+ *   sensitivity  TP/(TP+FN); empty reference: 1 if the prediction is empty too, else 0
+ *   specificity  TN/(TN+FP) over the whole grid
+ *   hd95         border = mask minus its erosion by the 6-connected cross (voxels on the image
+ *                edge are border); distances in mm (header spacing) from each border voxel of
+ *                one mask to the nearest border voxel of the other, both directions pooled,
+ *                95th percentile with linear interpolation (numpy's default)
+ *   hd, assd     the largest and the mean of those pooled distances (MedPy 0.5.2)
+ *   nsd          panoptica's normalised surface Dice: mean of the fractions of each border
+ *                within nsd_tolerance_mm of the other
+ *   distances    both masks empty: 0 (nsd 1); one empty: see cmf_empty_distance (nsd 0)
+ *   lesion       26-connected components, one-to-one maximum bipartite matching on Dice
+ *                (pairs need Dice >= 1e-6); tp, fp, fn; rq = tp / (tp + fp/2 + fn/2);
+ *                sq_dsc / sq_hd95 = mean Dice / HD95 over matched pairs; pq = rq * sq_dsc.
+ *                No lesion in either map: rq, sq_*, pq are NaN; lesions but no match:
+ *                rq 0, sq_dsc 0, sq_hd95 +inf, pq 0 (panoptica's conventions).
+ * Threads: the functions are reentrant; `threads` in the params sets the OpenMP threads of
+ * one call. They allocate at most a few bytes per voxel of the masks' bounding boxes.
+ */
+
+/* Label value conventions. Any other value in a label map is an error. */
+typedef enum cmf_label_convention {
+    CMF_LABELS_BRATS2018 = 0, /* 0, 1 NCR/NET, 2 ED, 4 ET: WT {1,2,4}, TC {1,4}, ET {4} */
+    CMF_LABELS_BRATS2023 = 1  /* 0, 1, 2, 3 ET:            WT {1,2,3}, TC {1,3}, ET {3} */
+} cmf_label_convention;
+
+/* What hd95, hd and assd report when exactly one of the two masks of a region is empty. */
+typedef enum cmf_empty_distance {
+    CMF_EMPTY_DIAGONAL = 0, /* the image diagonal in mm, sqrt(sum((n_i*spacing_i)^2)) (default;
+                               373.128664 on the 240x240x155 BraTS grid at 1 mm) */
+    CMF_EMPTY_INF = 1,      /* +infinity */
+    CMF_EMPTY_NAN = 2,      /* NaN */
+    CMF_EMPTY_VALUE = 3     /* empty_distance_value (mm) */
+} cmf_empty_distance;
+
+typedef struct cmf_eval_params {
+    uint32_t struct_size;            /* sizeof(cmf_eval_params) */
+    cmf_label_convention labels;     /* default CMF_LABELS_BRATS2018 */
+    double nsd_tolerance_mm;         /* NSD tolerance in mm, >= 0; a negative value (the
+                                        default, -1) means the smallest voxel spacing,
+                                        panoptica's default */
+    cmf_empty_distance empty_distance; /* default CMF_EMPTY_DIAGONAL */
+    double empty_distance_value;     /* mm, used with CMF_EMPTY_VALUE; finite */
+    int32_t ignore_geometry;         /* cmf_evaluate_files: nonzero compares maps whose
+                                        spacing or affine differ (the reference's spacing
+                                        is used); dims must still agree. Default 0 */
+    int32_t threads;                 /* OpenMP threads of one call; <= 0: the default */
+} cmf_eval_params;
+
+/* The defaults above, with struct_size set. */
+CMF_API cmf_eval_params cmf_eval_default_params(void);
+
+/* Regions, the index of cmf_eval_result.regions. */
+enum { CMF_REGION_WT = 0, CMF_REGION_TC = 1, CMF_REGION_ET = 2, CMF_REGION_COUNT = 3 };
+
+typedef struct cmf_lesion_metrics {
+    int64_t tp, fp, fn;  /* matched pairs, unmatched predicted, unmatched reference lesions */
+    double rq;           /* recognition quality (F1 of lesion detection) */
+    double sq_dsc;       /* mean Dice of matched pairs */
+    double sq_hd95;      /* mean HD95 (mm) of matched pairs */
+    double pq;           /* panoptic quality rq * sq_dsc */
+} cmf_lesion_metrics;
+
+typedef struct cmf_region_metrics {
+    double dice, hd95, sensitivity, specificity, hd, assd; /* hd95, hd, assd in mm */
+    double volume_ref_mm3, volume_pred_mm3;
+    double nsd;
+    cmf_lesion_metrics lesion;
+} cmf_region_metrics;
+
+typedef struct cmf_eval_result {
+    uint32_t struct_size;                      /* set by the caller: sizeof(cmf_eval_result) */
+    cmf_region_metrics regions[CMF_REGION_COUNT]; /* indexed by CMF_REGION_* */
+} cmf_eval_result;
+
+/* Evaluates two label maps in caller memory: nx*ny*nz uint8 labels each, x fastest, on the
+ * same grid with the given spacing (mm, all > 0). params may be NULL (defaults). Fills
+ * *result (whose struct_size the caller has set) on success; the inputs are only read.
+ * Errors: INVALID_ARGUMENT (NULL ref/pred/spacing/result, dims < 1, spacing <= 0, a label
+ * outside the convention — the message names the voxel and value, bad params or
+ * struct_size), OUT_OF_MEMORY. */
+CMF_API CMF_NODISCARD cmf_status cmf_evaluate_labels(const uint8_t *ref, const uint8_t *pred,
+                                                     int64_t nx, int64_t ny, int64_t nz,
+                                                     const double spacing[3],
+                                                     const cmf_eval_params *params,
+                                                     cmf_eval_result *result);
+
+/* Reads two NIfTI label maps (integer labels in any datatype, see cmf_volume_read) and
+ * evaluates them with the reference's header spacing. The two must share dims and, unless
+ * params->ignore_geometry, spacing and affine.
+ * Errors: as cmf_evaluate_labels, plus IO (missing or unreadable file), FORMAT (not NIfTI,
+ * non-integer labels), SHAPE (dims, spacing or affine differ). */
+CMF_API CMF_NODISCARD cmf_status cmf_evaluate_files(const char *ref_path, const char *pred_path,
+                                                    const cmf_eval_params *params,
+                                                    cmf_eval_result *result);
 
 /* ------------------------------------------------------------------------------------ */
 /* Models and segmentation                                                              */

@@ -8,7 +8,8 @@ struct CMFSegCommand: ParsableCommand {
         commandName: "cmfseg",
         abstract: "Brain-tumour segmentation (CMFT + CMFF) and BraTS evaluation.",
         version: CMFSegVersion.string,
-        subcommands: [InfoCommand.self, ForwardCommand.self, BenchNiftiCommand.self, SegmentCommand.self]
+        subcommands: [InfoCommand.self, ForwardCommand.self, BenchNiftiCommand.self, PhantomCommand.self, PreviewCommand.self,
+                      EvaluateCommand.self, SegmentCommand.self]
     )
 
     /// Library errors end the process with status 1 and one line on stderr,

@@ -52,6 +52,149 @@ int64_t cmfk_convert_u8_naive(const void *src, int32_t datatype, int64_t n, int 
 void cmfk_minmax_f32(const float *src, int64_t n, float *min_out, float *max_out,
                      int64_t *nonfinite_out);
 
+/* ------------------------------------------------------------------------------------ */
+/* Evaluation kernels (BraTS metrics; composed by Sources/CMFSeg/Evaluate)               */
+/* ------------------------------------------------------------------------------------ */
+/* Boxes are inclusive voxel ranges int64_t box[6] = {x0, x1, y0, y1, z0, z1}; an empty
+ * box has x0 > x1. A "mask" is a uint8_t grid where nonzero means inside. */
+
+/* One pass over two label maps of the same grid. `lut` maps every label value to a bit set
+ * of regions (bit k = region k, k < nregions <= 8), or to 0xFF for a value outside the label
+ * convention; lut[0] must be 0. Writes, per region k:
+ *   counts[3k+0] = |A_k| (reference), counts[3k+1] = |B_k| (prediction), counts[3k+2] = |A_k & B_k|,
+ *   boxes[6k..6k+5] = bounding box of A_k | B_k (empty box if both are empty);
+ * bad[0], bad[1] = smallest flat index of a voxel whose value maps to 0xFF in ref / pred, or -1. */
+void cmfk_label_stats_u8(const uint8_t *ref, const uint8_t *pred, int64_t nx, int64_t ny,
+                         int64_t nz, const uint8_t lut[256], int nregions, int64_t *counts,
+                         int64_t *boxes, int64_t bad[2], int threads);
+void cmfk_label_stats_u8_naive(const uint8_t *ref, const uint8_t *pred, int64_t nx, int64_t ny,
+                               int64_t nz, const uint8_t lut[256], int nregions, int64_t *counts,
+                               int64_t *boxes, int64_t bad[2]);
+
+/* Copies box `box` of the grid into `out` (dims x1-x0+1, y1-y0+1, z1-z0+1, x fastest) as a
+ * 0/1 mask: out = (lut[labels] & bits) != 0. */
+void cmfk_crop_bits_u8(const uint8_t *labels, int64_t nx, int64_t ny, int64_t nz,
+                       const uint8_t lut[256], uint8_t bits, const int64_t box[6], uint8_t *out);
+
+/* Same for an instance map: out = (labels == id). */
+void cmfk_crop_id_i32(const int32_t *labels, int64_t nx, int64_t ny, int64_t nz, int32_t id,
+                      const int64_t box[6], uint8_t *out);
+
+/* Border (surface) voxels as MedPy and panoptica define them: mask minus its binary erosion by
+ * the 6-connected cross, voxels outside the grid counting as outside the mask (so mask voxels
+ * on the grid edge are border voxels). border[i] = 1 or 0. Returns the number of border voxels. */
+int64_t cmfk_border_u8(const uint8_t *mask, int64_t nx, int64_t ny, int64_t nz, uint8_t *border,
+                       int threads);
+int64_t cmfk_border_u8_naive(const uint8_t *mask, int64_t nx, int64_t ny, int64_t nz,
+                             uint8_t *border);
+
+/* Exact squared Euclidean distance transform with anisotropic spacing: out[i] = the minimum
+ * over feature voxels f (features[f] != 0) of sum_axis ((delta_axis * spacing_axis)^2), each
+ * term computed as (double)delta * spacing squared and summed x, y, z as scipy does; +inf when
+ * there is no feature. Felzenszwalb-Huttenlocher separable lower envelopes.
+ * Returns 0, or -1 when a scratch allocation fails. */
+int cmfk_edt_sq_f64(const uint8_t *features, int64_t nx, int64_t ny, int64_t nz,
+                    const double spacing[3], double *out, int threads);
+/* Brute force over all feature voxels (the test oracle; O(voxels x features)). */
+int cmfk_edt_sq_f64_naive(const uint8_t *features, int64_t nx, int64_t ny, int64_t nz,
+                          const double spacing[3], double *out);
+
+/* The same squared distances, only at the query voxels (queries[i] != 0), written to out in
+ * index order (out holds one double per query); the separable passes run only on the lines
+ * that lead to a query (columns of query x, then query (x, y) columns), so a small query set
+ * costs far less than a full transform. Returns the number of queries, -1 when scratch
+ * memory fails. */
+int64_t cmfk_edt_sq_at_f64(const uint8_t *features, const uint8_t *queries, int64_t nx,
+                           int64_t ny, int64_t nz, const double spacing[3], double *out,
+                           int threads);
+/* Full brute-force transform, then the query values (the test oracle). */
+int64_t cmfk_edt_sq_at_f64_naive(const uint8_t *features, const uint8_t *queries, int64_t nx,
+                                 int64_t ny, int64_t nz, const double spacing[3], double *out);
+
+/* values[i] for every i with mask[i] != 0, in index order, into out; returns the count. */
+int64_t cmfk_gather_f64(const double *values, const uint8_t *mask, int64_t n, double *out);
+
+/* The k-th smallest (0-based) of values[0..n-1] (quickselect; reorders values so that
+ * values[k] holds it, smaller-or-equal ones before and greater-or-equal ones after).
+ * Requires 0 <= k < n and no NaN. */
+double cmfk_select_f64(double *values, int64_t n, int64_t k);
+
+/* Connected components with 26-connectivity of a mask. labels[i] = 0 outside, else 1..N,
+ * numbered in order of each component's first voxel in index order. When stats is not NULL
+ * it receives, for component c (1-based) at stats + 7*(c-1): voxel count, then its box
+ * (x0, x1, y0, y1, z0, z1); stats_capacity (in components) must be >= N, and the number of
+ * mask voxels always suffices. Returns N, -1 when a scratch allocation fails, -2 when
+ * stats_capacity is too small (labels are still written). Run-length union-find (serial;
+ * `threads` is reserved). */
+int64_t cmfk_cc26_u8(const uint8_t *mask, int64_t nx, int64_t ny, int64_t nz, int32_t *labels,
+                     int64_t *stats, int64_t stats_capacity, int threads);
+/* Breadth-first flood fill, same numbering (the test oracle). */
+int64_t cmfk_cc26_u8_naive(const uint8_t *mask, int64_t nx, int64_t ny, int64_t nz,
+                           int32_t *labels);
+
+/* Overlap table of two instance maps over n voxels: every distinct pair (a, b) with a > 0,
+ * b > 0 occurring at some voxel, with its voxel count, written as triples
+ * pairs[3j] = a, pairs[3j+1] = b, pairs[3j+2] = count, sorted by (a, b). capacity is the
+ * number of triples `pairs` holds. Returns the number of pairs, -1 when scratch memory fails,
+ * -2 when capacity is too small. */
+int64_t cmfk_overlap_pairs_i32(const int32_t *a, const int32_t *b, int64_t n, int64_t *pairs,
+                               int64_t capacity);
+
+/* ---- Phantom generator (branch phantom) ------------------------------------------- */
+
+/* Uniform cubic B-spline upsampling of a coarse control lattice (smooth noise, bias
+ * fields, elastic displacements). Output voxel x sits at lattice coordinate u = x / sx
+ * (sx > 0, in output voxels per lattice step); with a = floor(u), t = u - a it takes the
+ * nodes a..a+3 with the cubic B-spline weights of t. So cx >= floor((nx-1)/sx) + 4 (same
+ * for y, z); returns -1 when the lattice is too small or an allocation fails, else 0.
+ * `coarse` is cx*cy*cz x-fastest, `out` nx*ny*nz. Each output value is computed by the
+ * same operations whatever the thread count (bit-identical results). */
+int cmfk_bspline_upsample_f32(const float *coarse, int64_t cx, int64_t cy, int64_t cz,
+                              float *out, int64_t nx, int64_t ny, int64_t nz,
+                              double sx, double sy, double sz, int threads);
+/* Oracle: the same sum, 64 terms per voxel, evaluated directly. */
+int cmfk_bspline_upsample_f32_naive(const float *coarse, int64_t cx, int64_t cy, int64_t cz,
+                                    float *out, int64_t nx, int64_t ny, int64_t nz,
+                                    double sx, double sy, double sz);
+
+/* Trilinear resampling of a multi-channel source volume onto an output grid nx*ny*nz.
+ * The source is sx*sy*sz voxels of `channels` interleaved values (channel fastest:
+ * src[c + channels*(x + sx*(y + sy*z))], so one voxel's channels share a cache line);
+ * out[c] is the output volume (nx*ny*nz) of channel c. Output voxel p = (x, y, z) (+ d(p) in
+ * output voxels when dx, dy, dz are non-NULL, each nx*ny*nz) maps to the source coordinate
+ * q = M (p + d), M a row-major 3x4 matrix. Source voxels outside the grid count as 0 (edges
+ * fade over one voxel). `box` (may be NULL) = {x0, y0, z0, x1, y1, z1}, inclusive: the
+ * caller promises the source is 0 outside it, so outputs whose corners all lie outside the
+ * box are written as 0 without sampling. */
+void cmfk_warp_trilinear_f32(const float *src, int64_t sx, int64_t sy, int64_t sz,
+                             int64_t channels, const int64_t *box, const double m[12],
+                             const float *dx, const float *dy, const float *dz,
+                             float *const *out, int64_t nx, int64_t ny, int64_t nz, int threads);
+
+/* Geodesic (weighted shortest-path) distance in mm on a 26-connected grid from the voxels
+ * with seeds[i] != 0. Moving between neighbours a and b costs |a-b|_mm * 2/(s_a + s_b),
+ * `speed` s >= 0 per voxel (an edge whose two speeds are 0 is impassable). Voxels
+ * farther than max_dist (or unreachable) get INFINITY. Dijkstra with a binary heap,
+ * serial. Returns -1 when an allocation fails, else 0. */
+int cmfk_geodesic_f32(const float *speed, const uint8_t *seeds, float *dist,
+                      int64_t nx, int64_t ny, int64_t nz,
+                      double spx, double spy, double spz, float max_dist);
+/* Oracle: Bellman-Ford relaxation sweeps until nothing changes (no cut-off: every
+ * reachable voxel gets its distance). */
+int cmfk_geodesic_f32_naive(const float *speed, const uint8_t *seeds, float *dist,
+                            int64_t nx, int64_t ny, int64_t nz,
+                            double spx, double spy, double spz);
+
+/* Rician magnitude noise: out[i] = |signal[i] + sigma (g1 + i g2)| with g1, g2 standard
+ * normal drawn from a counter-based generator keyed by (key, i): the value at voxel i
+ * depends only on key, i and signal[i], never on the thread count. Only voxels with
+ * mask[i] != 0 are touched (mask may be NULL = all). In place. */
+void cmfk_rician_noise_f32(float *signal, const uint8_t *mask, int64_t n, float sigma,
+                           uint64_t key, int threads);
+
+/* The two standard normals cmfk_rician_noise_f32 draws for voxel i (for tests). */
+void cmfk_counter_gaussian_pair(uint64_t key, int64_t i, float *g1, float *g2);
+
 /* The same over raw NIfTI data in double precision (after value * slope + inter), so
  * int32/int64 extremes are exact. */
 void cmfk_minmax_raw(const void *src, int32_t datatype, int64_t n, int swap, double slope,

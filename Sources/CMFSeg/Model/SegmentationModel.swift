@@ -149,6 +149,9 @@ public struct SegmentationModel: Sendable {
 
     /// Human-readable description of a route, for output metadata and logs.
     public func describe(_ route: Route) -> String {
+        guard pairs.count == 2 || route == .single else {
+            return "\(route.rawValue) (not a route of this \(network.architecture.rawValue) model)"
+        }
         switch route {
         case .fused: return "CMFF fusion of \(names(pairs[0])) and \(names(pairs[1]))"
         case .branch0: return "CMFF branch net_0 alone (\(names(pairs[0])); \(names(pairs[1])) unavailable)"

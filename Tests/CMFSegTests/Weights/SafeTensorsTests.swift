@@ -96,6 +96,31 @@ final class SafeTensorsTests: XCTestCase {
         }
     }
 
+    /// Random byte edits and truncations of a valid file: decoded or refused with a
+    /// CMFError, never a crash (the process would die).
+    func testRandomCorruptionNeverCrashes() throws {
+        let good = try Array(Data(contentsOf: URL(fileURLWithPath: Fixtures.path("layers/dtypes.safetensors"))))
+        var rng = SystemRandomNumberGenerator()
+        var refused = 0
+        for trial in 0..<3000 {
+            var b = good
+            if trial % 5 == 0 {
+                b = Array(b.prefix(Int.random(in: 0..<b.count, using: &rng)))
+            } else {
+                for _ in 0..<Int.random(in: 1...4, using: &rng) {
+                    let i = trial % 3 == 0 ? Int.random(in: 0..<min(b.count, 200), using: &rng) : Int.random(in: 0..<b.count, using: &rng)
+                    b[i] = UInt8.random(in: 0...255, using: &rng)
+                }
+            }
+            if let e = decodeError(b) {
+                refused += 1
+                if case .internal = e { XCTFail("not a clear error: \(e)") }
+            }
+        }
+        print("random corruption: \(refused) of 3000 refused, none crashed")
+        XCTAssertGreaterThan(refused, 1000)
+    }
+
     func testUnreadableFileIsIOError() {
         XCTAssertThrowsError(try SafeTensorsFile.read(path: "/nonexistent/w.safetensors")) { e in
             guard case CMFError.io(let m) = e else { return XCTFail("\(e)") }

@@ -76,6 +76,8 @@ final class WeightLoadingTests: XCTestCase {
         XCTAssertEqual(model.pairs, [[.t1, .t1ce]])
         XCTAssertEqual(try model.route(available: [.t1, .t1ce]), .single)
         XCTAssertThrowsError(try model.route(available: [.t2, .flair]))
+        XCTAssertTrue(model.describe(.fused).contains("not a route"))
+        XCTAssertTrue(model.describe(.single).contains("t1+t1ce"))
 
         var four = single
         four["conv_norm_lrelu_11.0.weight"] = Tensor(zeros: [16, 4, 3, 3, 3])

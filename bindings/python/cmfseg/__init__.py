@@ -5,6 +5,7 @@ A thin binding over libcmfseg.so and its public header include/cmfseg.h.
 from ._lib import lib, ABI_VERSION
 from .errors import CmfsegError
 from .volume import Volume
+from .evaluate import evaluate_files, evaluate_arrays
 
 if lib.cmf_abi_version() != ABI_VERSION:
     raise ImportError("libcmfseg ABI %d does not match this binding's %d"
@@ -16,4 +17,4 @@ def version():
     return lib.cmf_version().decode()
 
 
-__all__ = ["version", "CmfsegError", "Volume"]
+__all__ = ["version", "CmfsegError", "Volume", "evaluate_files", "evaluate_arrays"]

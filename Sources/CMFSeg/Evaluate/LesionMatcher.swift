@@ -1,0 +1,131 @@
+import CCMFKernels
+
+/// Lesion-wise metrics of one region as panoptica computes them for `brats-evaluation`
+/// (`config_gli`): instances are 26-connected components; candidate pairs are overlapping
+/// components with Dice >= 1e-6 (Dice = 2.0 * overlap / (|a| + |b|)); the pairing is
+/// `MaxBipartiteMatching`'s: a minimum-cost assignment on the cost matrix
+/// 1 - Dice (candidates) / 1 + 1e-6 (others), keeping assigned pairs of cost < 1. Rows and
+/// columns without candidates are left out before solving, which does not change the set of
+/// optimal matchings. Each matched pair is then scored with Dice and HD95 on the two
+/// instance masks (cropped to their joint box plus one voxel).
+struct LesionMatcher {
+    /// The crop both masks live on.
+    let shape: Shape3
+    let spacing: SIMD3<Double>
+    let threads: Int32
+
+    static let matchingThreshold = 1e-6
+
+    struct Components {
+        var labels: [Int32]
+        /// Per component (0-based): voxel count and box in crop coordinates.
+        var sizes: [Int]
+        var boxes: [Box]
+        var count: Int { sizes.count }
+    }
+
+    func components(of mask: [UInt8], voxels: Int) throws -> Components {
+        let n = shape.count
+        var labels = [Int32](unsafeUninitializedCapacity: n) { _, c in c = n }
+        // At most one component per voxel, and with 26-connectivity at most one per 2×2×2 cell.
+        let cells = ((shape.nx + 1) / 2) * ((shape.ny + 1) / 2) * ((shape.nz + 1) / 2)
+        let capacity = max(min(voxels, cells), 1)
+        var stats = [Int64](unsafeUninitializedCapacity: 7 * capacity) { _, c in c = 7 * capacity }
+        let found = cmfk_cc26_u8(mask, Int64(shape.nx), Int64(shape.ny), Int64(shape.nz), &labels,
+                                 &stats, Int64(capacity), threads)
+        guard found >= 0 else {
+            throw CMFError.outOfMemory("connected components of a \(shape) crop: out of memory")
+        }
+        var sizes: [Int] = [], boxes: [Box] = []
+        sizes.reserveCapacity(Int(found))
+        for c in 0..<Int(found) {
+            sizes.append(Int(stats[7 * c]))
+            boxes.append(Box(stats[(7 * c + 1)..<(7 * c + 7)].map(Int.init)))
+        }
+        return Components(labels: labels, sizes: sizes, boxes: boxes)
+    }
+
+    func evaluate(reference: [UInt8], refCount: Int, prediction: [UInt8], predCount: Int,
+                  overlap: Int) throws -> LesionMetrics {
+        let ref = refCount > 0 ? try components(of: reference, voxels: refCount) : nil
+        let pred = predCount > 0 ? try components(of: prediction, voxels: predCount) : nil
+        let nRef = ref?.count ?? 0, nPred = pred?.count ?? 0
+        var dices: [Double] = [], hd95s: [Double] = []
+        if let ref, let pred, overlap > 0 {
+            for (r, p, inter) in try matchedPairs(ref, pred, overlap: overlap) {
+                dices.append(2.0 * Double(inter) / Double(ref.sizes[r] + pred.sizes[p]))
+                hd95s.append(try instanceHD95(ref, r, pred, p))
+            }
+        }
+        let tp = dices.count, fp = nPred - tp, fn = nRef - tp
+        if tp == 0 {
+            let none = nRef + nPred == 0
+            return LesionMetrics(tp: 0, fp: fp, fn: fn, rq: none ? .nan : 0, sqDice: none ? .nan : 0,
+                                 sqHD95: none ? .nan : .infinity, pq: none ? .nan : 0)
+        }
+        let rq = Double(tp) / (Double(tp) + 0.5 * Double(fp) + 0.5 * Double(fn))
+        let sqDice = dices.reduce(0, +) / Double(tp)
+        let sqHD95 = hd95s.reduce(0, +) / Double(tp)
+        return LesionMetrics(tp: tp, fp: fp, fn: fn, rq: rq, sqDice: sqDice, sqHD95: sqHD95,
+                             pq: sqDice * rq)
+    }
+
+    /// Matched (reference component, prediction component, overlap voxels), 0-based.
+    func matchedPairs(_ ref: Components, _ pred: Components, overlap: Int) throws -> [(Int, Int, Int)] {
+        let capacity = min(overlap, ref.count * pred.count)
+        var table = [Int64](repeating: 0, count: 3 * max(capacity, 1))
+        let found = cmfk_overlap_pairs_i32(ref.labels, pred.labels, Int64(shape.count), &table,
+                                           Int64(capacity))
+        guard found >= 0 else {
+            throw CMFError.outOfMemory("lesion overlap table: out of memory")
+        }
+        // Candidates: Dice >= threshold, as panoptica's score_beats_threshold (not strict).
+        var candidates: [(r: Int, p: Int, inter: Int, dice: Double)] = []
+        for j in 0..<Int(found) {
+            let r = Int(table[3 * j]) - 1, p = Int(table[3 * j + 1]) - 1, inter = Int(table[3 * j + 2])
+            let dice = 2.0 * Double(inter) / (Double(ref.sizes[r]) + Double(pred.sizes[p]))
+            if dice >= Self.matchingThreshold { candidates.append((r, p, inter, dice)) }
+        }
+        if candidates.isEmpty { return [] }
+        let rows = Array(Set(candidates.map(\.r))).sorted()
+        let cols = Array(Set(candidates.map(\.p))).sorted()
+        let rowIndex = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
+        let colIndex = Dictionary(uniqueKeysWithValues: cols.enumerated().map { ($1, $0) })
+        var cost = [Double](repeating: 1.0 + 1e-6, count: rows.count * cols.count)
+        var inter = [Int](repeating: 0, count: rows.count * cols.count)
+        for c in candidates {
+            let k = rowIndex[c.r]! * cols.count + colIndex[c.p]!
+            cost[k] = 1.0 - c.dice
+            inter[k] = c.inter
+        }
+        var result: [(Int, Int, Int)] = []
+        for (i, j) in BipartiteMatching.minimumCostAssignment(cost: cost, rows: rows.count, cols: cols.count)
+        where cost[i * cols.count + j] < 1.0 {
+            result.append((rows[i], cols[j], inter[i * cols.count + j]))
+        }
+        return result
+    }
+
+    /// HD95 (mm) between reference component r and prediction component p.
+    func instanceHD95(_ ref: Components, _ r: Int, _ pred: Components, _ p: Int) throws -> Double {
+        let box = ref.boxes[r].union(pred.boxes[p]).grown(by: 1, within: shape)
+        let a = crop(ref.labels, id: Int32(r + 1), box: box)
+        let b = crop(pred.labels, id: Int32(p + 1), box: box)
+        let d = try a.withUnsafeBufferPointer { pa in
+            try b.withUnsafeBufferPointer { pb in
+                try SurfaceDistances(a: pa, b: pb, shape: box.shape, spacing: spacing, threads: Int(threads))
+            }
+        }
+        return d.hd95
+    }
+
+    func crop(_ labels: [Int32], id: Int32, box: Box) -> [UInt8] {
+        let count = box.shape.count
+        var kb = box.kernelBox
+        return [UInt8](unsafeUninitializedCapacity: count) { buf, written in
+            cmfk_crop_id_i32(labels, Int64(shape.nx), Int64(shape.ny), Int64(shape.nz), id, &kb,
+                             buf.baseAddress)
+            written = count
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import CMFSeg
+import CMFSegABI
+import Foundation
+
+// cmf_evaluate_*: BraTS metrics (include/cmfseg.h, "Evaluation").
+
+@_cdecl("cmf_eval_default_params")
+public func cmf_eval_default_params() -> cmf_eval_params {
+    cmf_eval_params(struct_size: UInt32(MemoryLayout<cmf_eval_params>.size),
+                    labels: CMF_LABELS_BRATS2018, nsd_tolerance_mm: -1,
+                    empty_distance: CMF_EMPTY_DIAGONAL, empty_distance_value: 0,
+                    ignore_geometry: 0, threads: 0)
+}
+
+/// Reads the first `struct_size` bytes of the caller's params over the defaults.
+func evaluationOptions(_ params: UnsafePointer<cmf_eval_params>?, in function: String) throws -> EvaluationOptions {
+    var p = cmf_eval_default_params()
+    if let params {
+        let size = Int(params.pointee.struct_size)
+        guard size >= MemoryLayout<UInt32>.size else {
+            throw CMFError.invalidArgument("\(function): params->struct_size is \(size); set it to sizeof(cmf_eval_params)")
+        }
+        let n = min(size, MemoryLayout<cmf_eval_params>.size)
+        withUnsafeMutableBytes(of: &p) { dst in
+            dst.copyMemory(from: UnsafeRawBufferPointer(start: UnsafeRawPointer(params), count: n))
+        }
+    }
+    let labels: LabelConvention
+    switch p.labels {
+    case CMF_LABELS_BRATS2018: labels = .brats2018
+    case CMF_LABELS_BRATS2023: labels = .brats2023
+    default: throw CMFError.invalidArgument("\(function): params->labels = \(p.labels.rawValue) is not a cmf_label_convention")
+    }
+    let empty: EmptyDistancePolicy
+    switch p.empty_distance {
+    case CMF_EMPTY_DIAGONAL: empty = .diagonal
+    case CMF_EMPTY_INF: empty = .infinity
+    case CMF_EMPTY_NAN: empty = .nan
+    case CMF_EMPTY_VALUE:
+        guard p.empty_distance_value.isFinite else {
+            throw CMFError.invalidArgument("\(function): params->empty_distance_value must be finite")
+        }
+        empty = .value(p.empty_distance_value)
+    default: throw CMFError.invalidArgument("\(function): params->empty_distance = \(p.empty_distance.rawValue) is not a cmf_empty_distance")
+    }
+    let tol = p.nsd_tolerance_mm
+    guard !tol.isNaN, !(tol.isInfinite && tol > 0) else {
+        throw CMFError.invalidArgument("\(function): params->nsd_tolerance_mm = \(tol) must be a finite number")
+    }
+    return EvaluationOptions(labels: labels, nsdToleranceMM: tol < 0 ? nil : tol, emptyDistance: empty,
+                             ignoreGeometry: p.ignore_geometry != 0, threads: Int(p.threads))
+}
+
+/// Checks the caller's result struct and writes `result` into it.
+func store(_ result: EvaluationResult, into out: UnsafeMutablePointer<cmf_eval_result>) {
+    func region(_ m: RegionMetrics) -> cmf_region_metrics {
+        cmf_region_metrics(dice: m.dice, hd95: m.hd95, sensitivity: m.sensitivity,
+                           specificity: m.specificity, hd: m.hd, assd: m.assd,
+                           volume_ref_mm3: m.volumeRefMM3, volume_pred_mm3: m.volumePredMM3, nsd: m.nsd,
+                           lesion: cmf_lesion_metrics(tp: Int64(m.lesion.tp), fp: Int64(m.lesion.fp),
+                                                      fn: Int64(m.lesion.fn), rq: m.lesion.rq,
+                                                      sq_dsc: m.lesion.sqDice, sq_hd95: m.lesion.sqHD95,
+                                                      pq: m.lesion.pq))
+    }
+    out.pointee.regions = (region(result[.wholeTumor]), region(result[.tumorCore]), region(result[.enhancingTumor]))
+}
+
+func checkResultStruct(_ result: UnsafeMutablePointer<cmf_eval_result>?, in function: String) throws -> UnsafeMutablePointer<cmf_eval_result> {
+    let out = try required(result, "result", in: function)
+    let size = Int(out.pointee.struct_size)
+    guard size >= MemoryLayout<cmf_eval_result>.size else {
+        throw CMFError.invalidArgument("\(function): result->struct_size is \(size); set it to sizeof(cmf_eval_result) (\(MemoryLayout<cmf_eval_result>.size))")
+    }
+    return out
+}
+
+@_cdecl("cmf_evaluate_labels")
+public func cmf_evaluate_labels(_ ref: UnsafePointer<UInt8>?, _ pred: UnsafePointer<UInt8>?,
+                                _ nx: Int64, _ ny: Int64, _ nz: Int64, _ spacing: UnsafePointer<Double>?,
+                                _ params: UnsafePointer<cmf_eval_params>?,
+                                _ result: UnsafeMutablePointer<cmf_eval_result>?) -> cmf_status {
+    guarded {
+        let f = "cmf_evaluate_labels"
+        let ref = try required(ref, "ref", in: f)
+        let pred = try required(pred, "pred", in: f)
+        let spacing = try required(spacing, "spacing", in: f)
+        let out = try checkResultStruct(result, in: f)
+        let options = try evaluationOptions(params, in: f)
+        guard nx >= 1, ny >= 1, nz >= 1 else {
+            throw CMFError.invalidArgument("\(f): dims \(nx)×\(ny)×\(nz) must all be >= 1")
+        }
+        let maxAxis = Int64(NiftiLimits.maxAxis)
+        guard nx <= maxAxis, ny <= maxAxis, nz <= maxAxis, nx * ny * nz <= Int64(NiftiLimits.maxVoxels) else {
+            throw CMFError.invalidArgument("\(f): dims \(nx)×\(ny)×\(nz) exceed the limits (\(maxAxis) per axis, \(NiftiLimits.maxVoxels) voxels)")
+        }
+        let s = SIMD3(spacing[0], spacing[1], spacing[2])
+        for i in 0..<3 where !(s[i].isFinite && s[i] > 0) {
+            throw CMFError.invalidArgument("\(f): spacing[\(i)] = \(s[i]) must be a positive finite number")
+        }
+        let shape = Shape3(Int(nx), Int(ny), Int(nz))
+        let r = try BraTSEvaluator(options: options).evaluate(
+            reference: UnsafeBufferPointer(start: ref, count: shape.count),
+            prediction: UnsafeBufferPointer(start: pred, count: shape.count),
+            shape: shape, spacing: s, referenceName: "ref", predictionName: "pred")
+        store(r, into: out)
+    }
+}
+
+@_cdecl("cmf_evaluate_files")
+public func cmf_evaluate_files(_ refPath: UnsafePointer<CChar>?, _ predPath: UnsafePointer<CChar>?,
+                               _ params: UnsafePointer<cmf_eval_params>?,
+                               _ result: UnsafeMutablePointer<cmf_eval_result>?) -> cmf_status {
+    guarded {
+        let f = "cmf_evaluate_files"
+        let refFile = try CMFSegC.path(refPath, "ref_path", in: f)
+        let predFile = try CMFSegC.path(predPath, "pred_path", in: f)
+        let out = try checkResultStruct(result, in: f)
+        let options = try evaluationOptions(params, in: f)
+        let r = try BraTSEvaluator(options: options).evaluate(referencePath: refFile, predictionPath: predFile)
+        store(r, into: out)
+    }
+}
