@@ -83,21 +83,9 @@ public func cmf_evaluate_labels(_ ref: UnsafePointer<UInt8>?, _ pred: UnsafePoin
         let f = "cmf_evaluate_labels"
         let ref = try required(ref, "ref", in: f)
         let pred = try required(pred, "pred", in: f)
-        let spacing = try required(spacing, "spacing", in: f)
         let out = try checkResultStruct(result, in: f)
         let options = try evaluationOptions(params, in: f)
-        guard nx >= 1, ny >= 1, nz >= 1 else {
-            throw CMFError.invalidArgument("\(f): dims \(nx)×\(ny)×\(nz) must all be >= 1")
-        }
-        let maxAxis = Int64(NiftiLimits.maxAxis)
-        guard nx <= maxAxis, ny <= maxAxis, nz <= maxAxis, nx * ny * nz <= Int64(NiftiLimits.maxVoxels) else {
-            throw CMFError.invalidArgument("\(f): dims \(nx)×\(ny)×\(nz) exceed the limits (\(maxAxis) per axis, \(NiftiLimits.maxVoxels) voxels)")
-        }
-        let s = SIMD3(spacing[0], spacing[1], spacing[2])
-        for i in 0..<3 where !(s[i].isFinite && s[i] > 0) {
-            throw CMFError.invalidArgument("\(f): spacing[\(i)] = \(s[i]) must be a positive finite number")
-        }
-        let shape = Shape3(Int(nx), Int(ny), Int(nz))
+        let (shape, s) = try grid(nx, ny, nz, spacing: spacing, tooLarge: CMFError.invalidArgument, in: f)
         let r = try BraTSEvaluator(options: options).evaluate(
             reference: UnsafeBufferPointer(start: ref, count: shape.count),
             prediction: UnsafeBufferPointer(start: pred, count: shape.count),

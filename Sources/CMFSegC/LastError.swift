@@ -70,3 +70,23 @@ func path(_ pointer: UnsafePointer<CChar>?, _ name: String, in function: String)
     guard !s.isEmpty else { throw CMFError.invalidArgument("\(function): \(name) is empty") }
     return s
 }
+
+/// Validates a caller's grid: dims >= 1 and within the library's limits, spacing positive
+/// and finite. Too large a grid is `tooLarge` (out of memory when the library would
+/// allocate it, an invalid argument when the caller already holds the voxels).
+func grid(_ nx: Int64, _ ny: Int64, _ nz: Int64, spacing: UnsafePointer<Double>?,
+          tooLarge: (String) -> CMFError, in function: String) throws -> (Shape3, SIMD3<Double>) {
+    let spacing = try required(spacing, "spacing", in: function)
+    guard nx >= 1, ny >= 1, nz >= 1 else {
+        throw CMFError.invalidArgument("\(function): dims \(nx)×\(ny)×\(nz) must all be >= 1")
+    }
+    let maxAxis = Int64(NiftiLimits.maxAxis)
+    guard nx <= maxAxis, ny <= maxAxis, nz <= maxAxis, nx * ny * nz <= Int64(NiftiLimits.maxVoxels) else {
+        throw tooLarge("\(function): dims \(nx)×\(ny)×\(nz) exceed the limits (\(maxAxis) per axis, \(NiftiLimits.maxVoxels) voxels)")
+    }
+    let s = SIMD3(spacing[0], spacing[1], spacing[2])
+    for i in 0..<3 where !(s[i].isFinite && s[i] > 0) {
+        throw CMFError.invalidArgument("\(function): spacing[\(i)] = \(s[i]) must be a positive finite number")
+    }
+    return (Shape3(Int(nx), Int(ny), Int(nz)), s)
+}

@@ -47,19 +47,7 @@ public func cmf_volume_create(_ nx: Int64, _ ny: Int64, _ nz: Int64, _ spacing: 
     guarded {
         let f = "cmf_volume_create"
         let out = try required(out, "out", in: f)
-        let spacing = try required(spacing, "spacing", in: f)
-        guard nx >= 1, ny >= 1, nz >= 1 else {
-            throw CMFError.invalidArgument("\(f): dims \(nx)×\(ny)×\(nz) must all be >= 1")
-        }
-        let maxAxis = Int64(NiftiLimits.maxAxis)
-        guard nx <= maxAxis, ny <= maxAxis, nz <= maxAxis, nx * ny * nz <= Int64(NiftiLimits.maxVoxels) else {
-            throw CMFError.outOfMemory("\(f): dims \(nx)×\(ny)×\(nz) exceed the limits (\(maxAxis) per axis, \(NiftiLimits.maxVoxels) voxels)")
-        }
-        let s = SIMD3(spacing[0], spacing[1], spacing[2])
-        for i in 0..<3 where !(s[i].isFinite && s[i] > 0) {
-            throw CMFError.invalidArgument("\(f): spacing[\(i)] = \(s[i]) must be a positive finite number")
-        }
-        let shape = Shape3(Int(nx), Int(ny), Int(nz))
+        let (shape, s) = try grid(nx, ny, nz, spacing: spacing, tooLarge: CMFError.outOfMemory, in: f)
         let voxels = data.map { Array(UnsafeBufferPointer(start: $0, count: shape.count)) }
             ?? [Float](repeating: 0, count: shape.count)
         out.pointee = VolumeBox.handle(ImageVolume(shape: shape, geometry: Geometry(spacing: s), voxels: voxels))

@@ -61,7 +61,7 @@ struct ForwardCommand: ParsableCommand {
 
     /// Library errors reach `CMFSegCommand.main`, which prints one `cmfseg: error:` line.
     func run() throws {
-        MemoryTuning.keepFreedMemory()
+        ProcessMemory.keepFreedMemory()
         let network = try Network.load(paths: weights)
         for note in network.notes { FileHandle.standardError.write(Data("cmfseg: note: \(note)\n".utf8)) }
         let engines: [String: any ConvolutionEngine] = [

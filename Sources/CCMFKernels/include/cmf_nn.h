@@ -63,13 +63,5 @@ int cmfk_softmax_channels_f32(const float *x, int64_t n, int64_t c, int64_t plan
 /* out[ch, i] = x[ch, i] * m[i] for ch < c, i < plane (one sample; out may equal x). */
 int cmfk_mul_channels_f32(const float *x, int64_t c, int64_t plane, const float *m, float *out, int threads);
 
-/* Process-wide glibc malloc setting for programs that run networks (the CLI): serve every
- * allocation from the heap (no per-allocation mmap) and never trim it, so the large
- * activation buffers freed by one layer are reused by the next without page faults. Glibc
- * otherwise maps each buffer above 32 MB afresh and the kernel zeroes its pages: measured
- * 6.9 s of system time per 128^3 CMFF forward, 1.8 s with this setting. The cost: the
- * process keeps its peak heap until it exits. A library must not call this behind its
- * host's back; 0 on success, -1 if glibc refused. */
-int cmfk_malloc_keep_freed_memory(void);
 
 #endif
