@@ -6,6 +6,7 @@ from ._lib import lib, ABI_VERSION
 from .errors import CmfsegError
 from .volume import Volume
 from .evaluate import evaluate_files, evaluate_arrays
+from .segment import Model, CancelFlag
 
 if lib.cmf_abi_version() != ABI_VERSION:
     raise ImportError("libcmfseg ABI %d does not match this binding's %d"
@@ -17,4 +18,5 @@ def version():
     return lib.cmf_version().decode()
 
 
-__all__ = ["version", "CmfsegError", "Volume", "evaluate_files", "evaluate_arrays"]
+__all__ = ["version", "CmfsegError", "Volume", "evaluate_files", "evaluate_arrays",
+           "Model", "CancelFlag"]

@@ -1,0 +1,269 @@
+"""Models and segmentation (cmf_model_*, cmf_segment, cmf_segment_files).
+
+Settings are keyword arguments over cmf_segment_default_params() (include/cmfseg.h):
+threads, overlap, patch (an int for a cube, or (D, H, W); multiples of 16), tta,
+postprocess, min_component_fraction, grouping_dilation, connectivity, min_core_voxels,
+min_et_voxels, small_et_to_ncr, nonfinite_to_zero, progress and cancel. Unset ones keep
+the library's defaults.
+
+progress: a callable f(fraction) called on the segmenting thread with 0 at the start, 1 at
+the end and increasing values after every network call; returning False aborts the run
+(CmfsegError, status 6 "aborted"; None continues). An exception raised inside it also
+aborts the run, then propagates from the segment call. cancel: a CancelFlag (the library's
+own flag, safe to set from any thread) or any object with is_set(), e.g. threading.Event
+(polled after every network call); set, it aborts as progress returning False does.
+
+The info dict: route ("fused", "branch_a", "branch_b", "single"), modalities (the names the
+network read, in t1, t1ce, t2, flair order), class_count, summary (one line).
+"""
+import ctypes
+import os
+
+from ._lib import lib, c_status
+from .errors import check
+from .volume import Volume
+
+ROUTES = {0: "fused", 1: "branch_a", 2: "branch_b", 3: "single"}
+MODALITIES = (("t1", 1), ("t1ce", 2), ("t2", 4), ("flair", 8))
+ABORTED = 6
+
+_Progress = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_float, ctypes.c_void_p)
+
+
+class _Params(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("threads", ctypes.c_int32),
+                ("overlap", ctypes.c_float), ("patch", ctypes.c_int32 * 3),
+                ("tta", ctypes.c_int32), ("postprocess", ctypes.c_int32),
+                ("min_component_fraction", ctypes.c_float),
+                ("grouping_dilation", ctypes.c_int32), ("connectivity", ctypes.c_int32),
+                ("min_core_voxels", ctypes.c_int32), ("min_et_voxels", ctypes.c_int32),
+                ("small_et_to_ncr", ctypes.c_int32), ("nonfinite_to_zero", ctypes.c_int32),
+                ("progress", _Progress), ("user_data", ctypes.c_void_p),
+                ("cancel", ctypes.POINTER(ctypes.c_int32))]
+
+
+class _Info(ctypes.Structure):
+    _fields_ = [("struct_size", ctypes.c_uint32), ("route", ctypes.c_int32),
+                ("modalities_used", ctypes.c_uint32), ("class_count", ctypes.c_int32),
+                ("summary", ctypes.c_char * 80)]
+
+
+lib.cmf_model_load.restype = c_status
+lib.cmf_model_load.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_size_t,
+                               ctypes.POINTER(ctypes.c_void_p)]
+lib.cmf_model_load_default.restype = c_status
+lib.cmf_model_load_default.argtypes = [ctypes.POINTER(ctypes.c_void_p)]
+lib.cmf_model_free.restype = None
+lib.cmf_model_free.argtypes = [ctypes.c_void_p]
+lib.cmf_model_architecture.restype = ctypes.c_char_p
+lib.cmf_model_architecture.argtypes = [ctypes.c_void_p]
+lib.cmf_model_class_count.restype = ctypes.c_int32
+lib.cmf_model_class_count.argtypes = [ctypes.c_void_p]
+lib.cmf_segment_default_params.restype = _Params
+lib.cmf_segment_default_params.argtypes = []
+lib.cmf_segment.restype = c_status
+lib.cmf_segment.argtypes = [ctypes.c_void_p] * 5 + [ctypes.POINTER(_Params),
+                                                    ctypes.POINTER(ctypes.c_void_p),
+                                                    ctypes.POINTER(ctypes.c_void_p),
+                                                    ctypes.POINTER(_Info)]
+lib.cmf_segment_files.restype = c_status
+lib.cmf_segment_files.argtypes = [ctypes.c_void_p] + [ctypes.c_char_p] * 6 + [
+    ctypes.POINTER(_Params), ctypes.POINTER(_Info)]
+
+
+class CancelFlag:
+    """The library's cancel flag (cmf_segment_params.cancel): set() from any thread stops a
+    run between network calls."""
+
+    def __init__(self):
+        self._flag = ctypes.c_int32(0)
+
+    def set(self):
+        self._flag.value = 1
+
+    def clear(self):
+        self._flag.value = 0
+
+    def is_set(self):
+        return self._flag.value != 0
+
+
+class _Call:
+    """One call's params struct, with the ctypes callback kept alive and the exception (if
+    any) raised inside the Python progress function."""
+
+    def __init__(self, threads=0, overlap=None, patch=None, tta=False, postprocess=True,
+                 min_component_fraction=None, grouping_dilation=None, connectivity=None,
+                 min_core_voxels=None, min_et_voxels=None, small_et_to_ncr=None,
+                 nonfinite_to_zero=False, progress=None, cancel=None):
+        p = lib.cmf_segment_default_params()
+        p.threads = threads
+        if overlap is not None:
+            p.overlap = overlap
+        if patch is not None:
+            sizes = (patch,) * 3 if isinstance(patch, int) else tuple(patch)
+            if len(sizes) != 3:
+                raise ValueError("patch must be an int or three sizes (D, H, W), got %r" % (patch,))
+            p.patch[:] = [int(s) for s in sizes]
+        p.tta = 1 if tta else 0
+        p.postprocess = 1 if postprocess else 0
+        for name, value in (("min_component_fraction", min_component_fraction),
+                            ("grouping_dilation", grouping_dilation),
+                            ("connectivity", connectivity), ("min_core_voxels", min_core_voxels),
+                            ("min_et_voxels", min_et_voxels)):
+            if value is not None:
+                setattr(p, name, value)
+        if small_et_to_ncr is not None:
+            p.small_et_to_ncr = 1 if small_et_to_ncr else 0
+        p.nonfinite_to_zero = 1 if nonfinite_to_zero else 0
+        self.error = None
+        self._progress = progress
+        self._poll = None
+        if isinstance(cancel, CancelFlag):
+            self._cancel = cancel  # keeps the flag alive during the call
+            p.cancel = ctypes.pointer(cancel._flag)
+        elif cancel is not None:
+            if not callable(getattr(cancel, "is_set", None)):
+                raise TypeError("cancel must be a CancelFlag or have is_set(), e.g. threading.Event")
+            self._poll = cancel
+        if progress is not None and not callable(progress):
+            raise TypeError("progress must be callable, got %r" % (progress,))
+        self._callback = None
+        if progress is not None or self._poll is not None:
+            self._callback = _Progress(self._on_progress)
+            p.progress = self._callback
+        self.params = p
+
+    def _on_progress(self, fraction, _user_data):
+        try:
+            if self._poll is not None and self._poll.is_set():
+                return 0
+            if self._progress is not None and self._progress(fraction) is False:
+                return 0
+            return 1
+        except BaseException as e:  # aborts the run; re-raised after it returns
+            self.error = e
+            return 0
+
+    def check(self, status):
+        if status == ABORTED and self.error is not None:
+            error, self.error = self.error, None
+            raise error
+        check(status)
+
+
+def _info(info):
+    return {"route": ROUTES.get(info.route, "route %d" % info.route),
+            "modalities": tuple(n for n, bit in MODALITIES if info.modalities_used & bit),
+            "class_count": info.class_count,
+            "summary": info.summary.decode("utf-8", "replace")}
+
+
+def _new_info():
+    info = _Info()
+    info.struct_size = ctypes.sizeof(_Info)
+    return info
+
+
+def _handle(volume, name):
+    if volume is None:
+        return None
+    if not isinstance(volume, Volume):
+        raise TypeError("%s must be a cmfseg.Volume or None, got %s" % (name, type(volume).__name__))
+    if not volume.handle:
+        raise ValueError("%s is a closed Volume" % name)
+    return volume.handle
+
+
+def _path(value):
+    return None if value is None else os.fsencode(value)
+
+
+class Model:
+    """A segmentation network loaded from safetensors weights; reusable for any number of
+    cases and shareable by threads (segment calls release the GIL)."""
+
+    def __init__(self, handle):
+        self._handle = ctypes.c_void_p(handle)
+
+    @classmethod
+    def load(cls, paths):
+        """Loads weights from one path or a list of paths read together as one set of tensors
+        (e.g. the three m2g_*.safetensors parts)."""
+        if isinstance(paths, (str, bytes, os.PathLike)):
+            paths = [paths]
+        encoded = [os.fsencode(p) for p in paths]
+        array = (ctypes.c_char_p * len(encoded))(*encoded)
+        out = ctypes.c_void_p()
+        check(lib.cmf_model_load(array, len(encoded), ctypes.byref(out)))
+        return cls(out.value)
+
+    @classmethod
+    def load_default(cls):
+        """The model bundled with the library; CmfsegError (status 7) when this build has none."""
+        out = ctypes.c_void_p()
+        check(lib.cmf_model_load_default(ctypes.byref(out)))
+        return cls(out.value)
+
+    @property
+    def handle(self):
+        return self._handle
+
+    @property
+    def architecture(self):
+        """e.g. "cmff-m2g"; None once closed."""
+        name = lib.cmf_model_architecture(self._handle)
+        return None if name is None else name.decode()
+
+    @property
+    def class_count(self):
+        """Output classes (4 for BraTS models); 0 once closed."""
+        return lib.cmf_model_class_count(self._handle)
+
+    def segment(self, t1=None, t1ce=None, t2=None, flair=None, probabilities=False, **params):
+        """Segments one case of Volumes on one grid (None for both images of a missing pair).
+
+        Returns (labels, probs, info): labels a Volume on the input grid (0, 1 NCR, 2 ED,
+        4 ET), probs None or a list of class_count Volumes (background, edema, NCR/NET, ET;
+        before post-processing) when probabilities is true, info a dict (module doc).
+        """
+        handles = [_handle(v, n) for v, n in ((t1, "t1"), (t1ce, "t1ce"), (t2, "t2"),
+                                              (flair, "flair"))]
+        call = _Call(**params)
+        labels = ctypes.c_void_p()
+        probs = None
+        if probabilities:
+            probs = (ctypes.c_void_p * max(self.class_count, 1))()
+        info = _new_info()
+        call.check(lib.cmf_segment(self._handle, *handles, ctypes.byref(call.params),
+                                   ctypes.byref(labels), probs, ctypes.byref(info)))
+        out_probs = None if probs is None else [Volume(h) for h in probs[:info.class_count]]
+        return Volume(labels.value), out_probs, _info(info)
+
+    def segment_files(self, t1=None, t1ce=None, t2=None, flair=None, out=None,
+                      probabilities=None, **params):
+        """Reads NIfTI images (None for both of a missing pair), writes the uint8 label map to
+        `out` with the input's geometry (and a 4-D float32 probabilities file when given),
+        atomically: on failure no output file exists. Returns the info dict."""
+        if out is None:
+            raise TypeError("segment_files needs out, the label map's path")
+        call = _Call(**params)
+        info = _new_info()
+        call.check(lib.cmf_segment_files(self._handle, _path(t1), _path(t1ce), _path(t2),
+                                         _path(flair), _path(out), _path(probabilities),
+                                         ctypes.byref(call.params), ctypes.byref(info)))
+        return _info(info)
+
+    def close(self):
+        if self._handle:
+            lib.cmf_model_free(self._handle)
+            self._handle = ctypes.c_void_p()
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
