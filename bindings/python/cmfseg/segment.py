@@ -146,7 +146,8 @@ class _Call:
             return 0
 
     def check(self, status):
-        if status == ABORTED and self.error is not None:
+        """Raises the progress function's exception if it stopped the run, else as check()."""
+        if self.error is not None:
             error, self.error = self.error, None
             raise error
         check(status)
@@ -235,10 +236,13 @@ class Model:
         if probabilities:
             probs = (ctypes.c_void_p * max(self.class_count, 1))()
         info = _new_info()
-        call.check(lib.cmf_segment(self._handle, *handles, ctypes.byref(call.params),
-                                   ctypes.byref(labels), probs, ctypes.byref(info)))
+        status = lib.cmf_segment(self._handle, *handles, ctypes.byref(call.params),
+                                 ctypes.byref(labels), probs, ctypes.byref(info))
+        # Owned first (NULL on failure), so that nothing leaks whatever check() raises.
+        out_labels = Volume(labels.value)
         out_probs = None if probs is None else [Volume(h) for h in probs[:info.class_count]]
-        return Volume(labels.value), out_probs, _info(info)
+        call.check(status)
+        return out_labels, out_probs, _info(info)
 
     def segment_files(self, t1=None, t1ce=None, t2=None, flair=None, out=None,
                       probabilities=None, **params):

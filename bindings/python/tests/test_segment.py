@@ -235,17 +235,19 @@ def test_progress_returning_false_aborts_and_writes_nothing(model, case_files, t
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(p.name for p in case_files.values())
 
 
-def test_exception_in_progress_aborts_cleanly(model, case, case_files, tmp_path):
+@pytest.mark.parametrize("at", [0.0, 0.3, 1.0])
+def test_exception_in_progress_aborts_cleanly(model, case, case_files, tmp_path, capfd, at):
     def boom(f):
-        if f > 0:
+        if f >= at:
             raise RuntimeError("stop here")
         return True
     with pytest.raises(RuntimeError, match="stop here"):
-        model.segment(**case, progress=boom, **FAST)
+        model.segment(**case, progress=boom, probabilities=True, **FAST)
     out = tmp_path / "seg.nii.gz"
     with pytest.raises(RuntimeError, match="stop here"):
         model.segment_files(**case_files, out=out, progress=boom, **FAST)
     assert not out.exists()
+    assert "Traceback" not in capfd.readouterr().err  # handled, not ctypes' "ignored" print
     labels, _, info = model.segment(**case, **FAST)  # the model still works
     labels.close()
     assert info["route"] == "fused"
@@ -270,6 +272,37 @@ def test_cancel_flag_and_event_abort(model, case):
     flag.clear()
     labels, _, _ = model.segment(**case, cancel=flag, **FAST)
     labels.close()
+    # The library's own flag, set mid-run (as another thread would), read between calls.
+    seen = []
+
+    def set_flag(f):
+        seen.append(f)
+        if f > 0:
+            flag.set()
+    with pytest.raises(cmfseg.CmfsegError) as e:
+        model.segment(**case, cancel=flag, progress=set_flag, **FAST)
+    assert e.value.status == 6 and seen[-1] < 1
+    assert "cancelled" in e.value.message  # the flag stopped it, not the progress return
+
+
+def test_threads_share_one_model(model, case):
+    """Concurrent segment calls (the GIL is released during them) give the serial result."""
+    labels, _, _ = model.segment(**case, threads=1, **FAST)
+    with labels:
+        want = _labels(labels)
+    results = [None] * 3
+
+    def run(i):
+        out, _, _ = model.segment(**case, threads=1, **FAST)
+        with out:
+            results[i] = _labels(out)
+    workers = [threading.Thread(target=run, args=(i,)) for i in range(3)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    for got in results:
+        np.testing.assert_array_equal(got, want)
 
 
 def test_nonfinite_voxels(model, case):
