@@ -49,7 +49,8 @@ let package = Package(
         .target(
             name: "CMFSeg",
             dependencies: ["CCMFKernels", "CNifti", "CDeflate"],
-            exclude: ["Resources"],
+            exclude: ["Resources", "Phantom/README.md", "Phantom/phantom.png", "Weights/README.md",
+                      "Tensor/PERFORMANCE.md", "Evaluate/README.md"],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/nifti"])],
             linkerSettings: openMPLinker
         ),

@@ -35,6 +35,9 @@
  * - Threads: every function may be called from any thread. A cmf_model and a cmf_volume
  *   are immutable after creation and may be shared by threads; a call that writes a
  *   handle's out-parameter or frees it must not race with other use of that handle.
+ * - OpenMP: the library runs its kernels and oneDNN on LLVM's libomp (one thread pool).
+ *   A host that has loaded GNU libgomp before libcmfseg should set OMP_WAIT_POLICY=passive
+ *   in the environment before it starts, or idle libgomp threads spin beside ours.
  * - No function aborts the process on bad input: NULL pointers, malformed files, wrong
  *   shapes, NaNs and out-of-range values are reported as errors.
  * - Volumes: 3-D grids stored x-fastest (NIfTI i fastest, then j, then k): the voxel

@@ -91,19 +91,10 @@ struct SegmentCommand: ParsableCommand {
             options.postProcess?.smallEnhancingBecomes = smallETTo == "ncr" ? .necrosis : .edema
             options.postProcess?.componentFraction = minComponentFraction
         }
-        var lastShown = -1
-        let progress: ((Double) -> Bool)? = quiet ? nil : { f in
-            let pct = Int((f * 100).rounded(.down))
-            if pct != lastShown {
-                lastShown = pct
-                let elapsed = Date().timeIntervalSince(start)
-                FileHandle.standardError.write(Data(String(format: "\rcmfseg: segmenting %3d%% (%.0f s)", pct, elapsed).utf8))
-            }
-            return true
-        }
+        let line = quiet ? nil : ProgressLine("segmenting")
         let result = try model.segmentFiles(paths, output: out, probabilitiesPath: probabilities, options: options,
-                                            control: InferenceControl(progress: progress))
-        if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
+                                            control: InferenceControl(progress: line.map { l in { l.update($0) } }))
+        line?.finish()
         let seconds = Date().timeIntervalSince(start)
         if !result.modalitiesMissing.isEmpty {
             FileHandle.standardError.write(Data("cmfseg: note: \(result.modalitiesMissing.map(\.rawValue).joined(separator: ", ")) not given: segmented with \(result.modalitiesUsed.map(\.rawValue).joined(separator: "+")) only\n".utf8))
