@@ -2,22 +2,11 @@
  * Expected numbers are those of Tests/Fixtures/eval_expected.json (MedPy 0.5.2 and panoptica
  * 2.1.7, see Tests/Scripts/make_eval_expected.py) for the real pair step0200.
  * Usage: cmfseg_evaluate_test FIXTURES_DIR */
-#include <cmfseg.h>
+#include "check.h"
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);       \
-            fprintf(stderr, __VA_ARGS__);                                                  \
-            fprintf(stderr, "\n");                                                         \
-            failures++;                                                                    \
-        }                                                                                  \
-    } while (0)
 
 static void test_files(const char *fixtures) {
     char ref[4096], pred[4096];
@@ -87,10 +76,5 @@ int main(int argc, char **argv) {
     }
     test_files(argv[1]);
     test_memory_and_errors();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("evaluation C API tests passed\n");
-    return 0;
+    return check_summary("evaluation C API tests");
 }

@@ -3,23 +3,12 @@
  * and with one pair, report progress, cancel from the progress callback through the
  * cancel flag, and write files atomically.
  * Usage: cmfseg_segment_test FIXTURES_DIR SCRATCH_DIR */
-#include <cmfseg.h>
+#include "check.h"
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int failures = 0;
-
-#define CHECK(cond, ...)                                                                  \
-    do {                                                                                  \
-        if (!(cond)) {                                                                    \
-            fprintf(stderr, "%s:%d: CHECK(%s) failed: ", __FILE__, __LINE__, #cond);      \
-            fprintf(stderr, __VA_ARGS__);                                                 \
-            fprintf(stderr, " (last error: %s)\n", cmf_last_error_message());             \
-            failures++;                                                                   \
-        }                                                                                 \
-    } while (0)
 
 enum { NX = 40, NY = 36, NZ = 34 };
 
@@ -144,10 +133,5 @@ int main(int argc, char **argv) {
     for (int c = 0; c < 4; c++) cmf_volume_free(probs[c]);
     for (int m = 0; m < 4; m++) cmf_volume_free(v[m]);
     cmf_model_free(model);
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    printf("segmentation C API tests passed\n");
-    return 0;
+    return check_summary("segmentation C API tests");
 }

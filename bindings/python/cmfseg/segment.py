@@ -21,6 +21,7 @@ import os
 
 from ._lib import lib, c_status
 from .errors import check
+from ._handle import Handle
 from .volume import Volume
 
 ROUTES = {0: "fused", 1: "branch_a", 2: "branch_b", 3: "single"}
@@ -180,12 +181,11 @@ def _path(value):
     return None if value is None else os.fsencode(value)
 
 
-class Model:
+class Model(Handle):
     """A segmentation network loaded from safetensors weights; reusable for any number of
     cases and shareable by threads (segment calls release the GIL)."""
 
-    def __init__(self, handle):
-        self._handle = ctypes.c_void_p(handle)
+    _free = staticmethod(lib.cmf_model_free)
 
     @classmethod
     def load(cls, paths):
@@ -205,10 +205,6 @@ class Model:
         out = ctypes.c_void_p()
         check(lib.cmf_model_load_default(ctypes.byref(out)))
         return cls(out.value)
-
-    @property
-    def handle(self):
-        return self._handle
 
     @property
     def architecture(self):
@@ -257,17 +253,3 @@ class Model:
                                          _path(flair), _path(out), _path(probabilities),
                                          ctypes.byref(call.params), ctypes.byref(info)))
         return _info(info)
-
-    def close(self):
-        if self._handle:
-            lib.cmf_model_free(self._handle)
-            self._handle = ctypes.c_void_p()
-
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()

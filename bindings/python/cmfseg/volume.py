@@ -3,6 +3,7 @@ import ctypes
 
 from ._lib import lib, c_status
 from .errors import check
+from ._handle import Handle
 
 _Dims = ctypes.c_int64 * 3
 _Spacing = ctypes.c_double * 3
@@ -31,15 +32,14 @@ UINT8 = 2
 FLOAT32 = 16
 
 
-class Volume:
+class Volume(Handle):
     """A float32 image on a voxel grid, x fastest (NIfTI i, j, k order).
 
     `shape` is (nx, ny, nz); `to_numpy()` returns an array of shape (nz, ny, nx), the
     [D, H, W] order of the network (D = z, H = y, W = x), without changing voxel order.
     """
 
-    def __init__(self, handle):
-        self._handle = ctypes.c_void_p(handle)
+    _free = staticmethod(lib.cmf_volume_free)
 
     @classmethod
     def read(cls, path):
@@ -70,10 +70,6 @@ class Volume:
         out = ctypes.c_void_p()
         check(lib.cmf_volume_create(nx, ny, nz, _Spacing(*spacing), data, ctypes.byref(out)))
         return cls(out.value)
-
-    @property
-    def handle(self):
-        return self._handle
 
     @property
     def shape(self):
@@ -109,17 +105,3 @@ class Volume:
     def write(self, path, dtype=FLOAT32):
         """Writes atomically; dtype UINT8 for label maps (values must be integers 0...255)."""
         check(lib.cmf_volume_write(self._handle, str(path).encode(), dtype))
-
-    def close(self):
-        if self._handle:
-            lib.cmf_volume_free(self._handle)
-            self._handle = ctypes.c_void_p()
-
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
