@@ -47,6 +47,23 @@ final class PyTorchFixtureTests: XCTestCase {
         XCTAssertLessThanOrEqual(ex, 1e-4)
     }
 
+    /// The single-pair baseline (a CMFF branch exported on its own, PyTorch names without
+    /// `net_0.`), through the pipeline's predictor: its softmax is PyTorch's `s0`.
+    func testSinglePairBaselineThroughPredictorMatchesPyTorch() throws {
+        let m2g = try WeightSet.load(paths: Self.m2gFiles)
+        var branch: [String: Tensor] = [:]
+        for (k, v) in m2g.tensors where k.hasPrefix("net_0.") { branch[String(k.dropFirst(6))] = v }
+        let net = try Network.load(WeightSet(tensors: branch))
+        XCTAssertEqual(net.architecture, .unetSinglePair)
+        let model = try SegmentationModel(network: net, context: ForwardContext(engine: OneDNNConvolutionEngine(), threads: 2))
+        let predictor = try model.predictor(available: [.t1, .t1ce])
+        let io = try SafeTensorsFile.read(path: Fixtures.path("pytorch/m2g_io.safetensors"))
+        let probabilities = try predictor.probabilities(for: XCTUnwrap(io["x0"]))
+        let e = try probabilities.maxAbsDifference(XCTUnwrap(io["s0"]))
+        print("single-pair baseline vs PyTorch s0 max abs error: \(e)")
+        XCTAssertLessThanOrEqual(e, 1e-4)
+    }
+
     func testTrainedDiscriminatorMatchesPyTorch() throws {
         let net = try Network.load(paths: [Fixtures.path("pytorch/disc_dx5.safetensors")])
         XCTAssertEqual(net.architecture, .discriminator)
