@@ -69,7 +69,14 @@ enum FileBytes {
         return n == 2 && m.0 == 0x1F && m.1 == 0x8B
     }
 
-    static func isGzip(_ bytes: [UInt8]) -> Bool { bytes.count >= 2 && bytes[0] == 0x1F && bytes[1] == 0x8B }
+    /// True when a gzip member starts at `offset` of `bytes` (its magic bytes 0x1F 0x8B).
+    /// Used for the file's start and, after each member, to tell a further member from
+    /// padding or trailing bytes.
+    static func isGzip<Bytes: RandomAccessCollection>(_ bytes: Bytes, at offset: Int = 0) -> Bool
+    where Bytes.Element == UInt8, Bytes.Index == Int {
+        offset >= bytes.startIndex && offset + 2 <= bytes.endIndex
+            && bytes[offset] == 0x1F && bytes[offset + 1] == 0x8B
+    }
 
     /// Deflate cannot expand data more than 1032:1; a gzip file of `n` bytes holds at most
     /// this many bytes, so a header promising more is rejected before allocating.
@@ -87,15 +94,17 @@ enum FileBytes {
         var needStreaming = false
         compressed.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
+                // Either is empty only when there is nothing to inflate or nowhere to put it.
+                guard let srcBase = src.baseAddress, let dstBase = dst.baseAddress else { return }
                 while outPos < expected && inPos < compressed.count {
                     var inUsed = 0, outUsed = 0
-                    let r = libdeflate_gzip_decompress_ex(d, src.baseAddress! + inPos, compressed.count - inPos,
-                                                          dst.baseAddress! + outPos, expected - outPos,
+                    let r = libdeflate_gzip_decompress_ex(d, srcBase + inPos, compressed.count - inPos,
+                                                          dstBase + outPos, expected - outPos,
                                                           &inUsed, &outUsed)
                     if r == LIBDEFLATE_SUCCESS {
                         inPos += inUsed; outPos += outUsed
                         // Members may be followed by zero padding; stop at anything not gzip.
-                        if inPos + 2 > compressed.count || compressed[inPos] != 0x1F || compressed[inPos + 1] != 0x8B { break }
+                        if !isGzip(compressed, at: inPos) { break }
                     } else {
                         // More content than expected (INSUFFICIENT_SPACE) or a broken stream:
                         // zlib streams exactly what is needed and tells how far it gets.
@@ -117,36 +126,15 @@ enum FileBytes {
     static let verifyBeforeAllocating = 1 << 30
 
     /// How many bytes the gzip stream (all members) decompresses to, counting at most
-    /// `limit`, through a 1 MiB scratch buffer; and whether it broke.
+    /// `limit`, through a 1 MiB scratch buffer; and whether it broke before `limit`.
     static func inflatedSize(_ compressed: [UInt8], upTo limit: Int) -> (size: Int, corrupt: Bool) {
-        let chunk = 1 << 20
-        var scratch = [UInt8](repeating: 0, count: chunk)
-        var total = 0, inPos = 0, corrupt = false
-        compressed.withUnsafeBytes { src in
+        var scratch = [UInt8](repeating: 0, count: 1 << 20)
+        return compressed.withUnsafeBytes { src in
             scratch.withUnsafeMutableBytes { dst in
-                while total < limit && inPos < compressed.count {
-                    var z = z_stream()
-                    guard inflateInit2_(&z, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { corrupt = true; return }
-                    defer { inflateEnd(&z) }
-                    z.next_in = UnsafeMutablePointer(mutating: src.baseAddress!.assumingMemoryBound(to: UInt8.self) + inPos)
-                    z.avail_in = UInt32(clamping: compressed.count - inPos)
-                    var status = Z_OK
-                    while total < limit {
-                        z.next_out = dst.baseAddress!.assumingMemoryBound(to: UInt8.self)
-                        z.avail_out = UInt32(chunk)
-                        status = CDeflate.inflate(&z, Z_NO_FLUSH)
-                        total += chunk - Int(z.avail_out)
-                        if status != Z_OK { break }
-                    }
-                    inPos = compressed.count - Int(z.avail_in)
-                    if status == Z_STREAM_END,
-                       inPos + 2 <= compressed.count, compressed[inPos] == 0x1F, compressed[inPos + 1] == 0x8B { continue }
-                    if status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR { corrupt = true }
-                    return
-                }
+                let r = inflateMembers(src, from: 0, into: dst, at: 0, keeping: false, limit: limit)
+                return (r.produced, r.corrupt)
             }
         }
-        return (min(total, limit), corrupt)
     }
 
     /// zlib alone, for comparison in the benchmark.
@@ -155,40 +143,66 @@ enum FileBytes {
         return false
     }
 
-    /// zlib's streaming inflate from member offset `inPos`, stopping at `expected` bytes.
+    /// zlib's streaming inflate from member offset `inPos`, filling `out` from `outStart`
+    /// and stopping at `expected` bytes (`out` holds at least `expected` bytes).
     private static func streamInflate(_ compressed: [UInt8], from inPos: Int, into out: inout [UInt8],
                                       at outStart: Int, expected: Int) -> Result<[UInt8], ShortStream> {
-        var outPos = outStart, inPos = inPos
-        var corrupt = false
-        compressed.withUnsafeBytes { src in
+        let r = compressed.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
-                while outPos < expected && inPos < compressed.count {
-                    var z = z_stream()
-                    guard inflateInit2_(&z, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { corrupt = true; return }
-                    defer { inflateEnd(&z) }
-                    z.next_in = UnsafeMutablePointer(mutating: src.baseAddress!.assumingMemoryBound(to: UInt8.self) + inPos)
-                    z.avail_in = UInt32(clamping: compressed.count - inPos)
-                    var status = Z_OK
-                    while outPos < expected {
-                        z.next_out = dst.baseAddress!.assumingMemoryBound(to: UInt8.self) + outPos
-                        let chunk = UInt32(clamping: expected - outPos)
-                        z.avail_out = chunk
-                        status = CDeflate.inflate(&z, Z_NO_FLUSH)
-                        outPos += Int(chunk - z.avail_out)
-                        if status != Z_OK { break }
-                        if z.avail_in == 0 { break }
-                    }
-                    inPos = compressed.count - Int(z.avail_in)
-                    if status == Z_STREAM_END {
-                        if inPos + 2 > compressed.count || compressed[inPos] != 0x1F || compressed[inPos + 1] != 0x8B { return }
-                        continue
-                    }
-                    if status != Z_OK && status != Z_BUF_ERROR { corrupt = true }
-                    return
-                }
+                inflateMembers(src, from: inPos, into: dst, at: outStart, keeping: true, limit: expected)
             }
         }
-        return outPos >= expected ? .success(out) : .failure(ShortStream(found: outPos, corrupt: corrupt))
+        return r.produced >= expected ? .success(out) : .failure(ShortStream(found: r.produced, corrupt: r.corrupt))
+    }
+
+    /// The one zlib loop over gzip members: inflates `src` from byte `start` (the start of a
+    /// member), one zlib stream per member, until `limit` decompressed bytes have come out
+    /// (counting from `outStart`), the input ends, or what follows a member is not another
+    /// member (zero padding, trailing bytes).
+    /// - Parameters:
+    ///   - out: with `keeping`, the destination: decompressed byte `i` lands at `out[i]`,
+    ///     starting at `outStart` (`out` should hold `limit` bytes; output stops where it
+    ///     ends). Without `keeping`, a scratch buffer that is overwritten again and again,
+    ///     so only the count is kept.
+    /// - Returns: how many decompressed bytes there are up to `limit` (`outStart` plus
+    ///   those produced here; never more than `limit`), and whether zlib found the data
+    ///   broken (a bad header, bad deflate data or a bad checksum) before that. A stream
+    ///   that merely ends early is short, not corrupt.
+    private static func inflateMembers(_ src: UnsafeRawBufferPointer, from start: Int,
+                                       into out: UnsafeMutableRawBufferPointer, at outStart: Int,
+                                       keeping: Bool, limit: Int) -> (produced: Int, corrupt: Bool) {
+        // Either is empty only when there is nothing to read or nowhere to write.
+        guard let srcBase = src.baseAddress, let outBase = out.baseAddress else { return (outStart, false) }
+        var inPos = start, outPos = outStart
+        while outPos < limit && inPos < src.count {
+            var z = z_stream()
+            guard inflateInit2_(&z, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+                return (outPos, true)
+            }
+            defer { inflateEnd(&z) }
+            var fed = inPos  // input handed to zlib so far; zlib takes at most 4 GiB at a time
+            var status = Z_OK
+            repeat {
+                if z.avail_in == 0 && fed < src.count {
+                    let n = min(src.count - fed, Int(UInt32.max))
+                    z.next_in = UnsafeMutablePointer(mutating: (srcBase + fed).assumingMemoryBound(to: UInt8.self))
+                    z.avail_in = UInt32(n)
+                    fed += n
+                }
+                let at = keeping ? outPos : 0
+                let room = UInt32(clamping: min(out.count - at, limit - outPos))
+                z.next_out = (outBase + at).assumingMemoryBound(to: UInt8.self)
+                z.avail_out = room
+                status = CDeflate.inflate(&z, Z_NO_FLUSH)
+                outPos += Int(room - z.avail_out)
+                // Once all input is used, the next call still drains any output that did not
+                // fit, then reports Z_BUF_ERROR (a short stream) or Z_STREAM_END.
+            } while status == Z_OK && outPos < limit
+            inPos = fed - Int(z.avail_in)
+            if status == Z_STREAM_END && isGzip(src, at: inPos) { continue }
+            return (outPos, status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR)
+        }
+        return (outPos, false)
     }
 }
 
