@@ -33,8 +33,11 @@ struct LesionMatcher {
         let cells = ((shape.nx + 1) / 2) * ((shape.ny + 1) / 2) * ((shape.nz + 1) / 2)
         let capacity = max(min(voxels, cells), 1)
         var stats = [Int64](unsafeUninitializedCapacity: 7 * capacity) { _, c in c = 7 * capacity }
+        // Serial (threads 1), as before the labellers were merged: crops are small and batch
+        // evaluation already runs one case per worker; threads here measured no gain
+        // (Tests/Scripts/bench_evaluate.py).
         let found = cmfk_components_u8(mask, Int64(shape.nx), Int64(shape.ny), Int64(shape.nz),
-                                       Self.connectivity, &labels, &stats, Int64(capacity), threads)
+                                       Self.connectivity, &labels, &stats, Int64(capacity), 1)
         guard found >= 0 else {
             if found == -1 {
                 throw CMFError.outOfMemory("connected components of a \(shape) crop: out of memory")
