@@ -112,25 +112,31 @@ final class EvaluationKernelTests: XCTestCase {
         for (nx, ny, nz) in Self.shapes {
             for density in [0.0, 0.1, 0.3, 0.6] {
                 let m = Self.randomMask(nx, ny, nz, density: density, rng: &rng)
-                var want = [Int32](repeating: -1, count: m.count)
-                let nWant = cmfk_cc26_u8_naive(m, Int64(nx), Int64(ny), Int64(nz), &want)
-                var got = [Int32](repeating: -1, count: m.count)
-                let cap = max(1, m.count)
-                var stats = [Int64](repeating: 0, count: 7 * cap)
-                let n = cmfk_cc26_u8(m, Int64(nx), Int64(ny), Int64(nz), &got, &stats, Int64(cap), 2)
-                XCTAssertEqual(n, nWant, "\(nx)x\(ny)x\(nz) density \(density)")
-                XCTAssertEqual(got, want, "\(nx)x\(ny)x\(nz) density \(density)")
-                // stats: counts and boxes from the naive labels
-                for c in 0..<Int(max(0, n)) {
-                    var count: Int64 = 0
-                    var box: [Int64] = [Int64.max, -1, Int64.max, -1, Int64.max, -1]
-                    for z in 0..<nz { for y in 0..<ny { for x in 0..<nx where want[x + nx * (y + ny * z)] == Int32(c + 1) {
-                        count += 1
-                        for (d, v) in [Int64(x), Int64(y), Int64(z)].enumerated() {
-                            box[2 * d] = min(box[2 * d], v); box[2 * d + 1] = max(box[2 * d + 1], v)
+                for conn in [6, 18, 26] {
+                    var want = [Int32](repeating: -1, count: m.count)
+                    let nWant = cmfk_components_u8_naive(m, Int64(nx), Int64(ny), Int64(nz), Int32(conn), &want)
+                    for threads in [1, 2] {
+                        let tag = "\(nx)x\(ny)x\(nz) density \(density) connectivity \(conn) threads \(threads)"
+                        var got = [Int32](repeating: -1, count: m.count)
+                        let cap = max(1, m.count)
+                        var stats = [Int64](repeating: 0, count: 7 * cap)
+                        let n = cmfk_components_u8(m, Int64(nx), Int64(ny), Int64(nz), Int32(conn), &got, &stats,
+                                                   Int64(cap), Int32(threads))
+                        XCTAssertEqual(n, nWant, tag)
+                        XCTAssertEqual(got, want, tag)
+                        // stats: counts and boxes from the naive labels
+                        for c in 0..<Int(max(0, n)) {
+                            var count: Int64 = 0
+                            var box: [Int64] = [Int64.max, -1, Int64.max, -1, Int64.max, -1]
+                            for z in 0..<nz { for y in 0..<ny { for x in 0..<nx where want[x + nx * (y + ny * z)] == Int32(c + 1) {
+                                count += 1
+                                for (d, v) in [Int64(x), Int64(y), Int64(z)].enumerated() {
+                                    box[2 * d] = min(box[2 * d], v); box[2 * d + 1] = max(box[2 * d + 1], v)
+                                }
+                            } } }
+                            XCTAssertEqual(Array(stats[(7 * c)..<(7 * c + 7)]), [count] + box, tag)
                         }
-                    } } }
-                    XCTAssertEqual(Array(stats[(7 * c)..<(7 * c + 7)]), [count] + box)
+                    }
                 }
             }
         }
@@ -141,9 +147,9 @@ final class EvaluationKernelTests: XCTestCase {
         var m = [UInt8](repeating: 0, count: 27)
         m[0] = 1; m[13] = 1  // (0,0,0) and (1,1,1)
         var l = [Int32](repeating: 0, count: 27)
-        XCTAssertEqual(cmfk_cc26_u8(m, 3, 3, 3, &l, nil, 0, 1), 1)
+        XCTAssertEqual(cmfk_components_u8(m, 3, 3, 3, 26, &l, nil, 0, 1), 1)
         m[13] = 0; m[26] = 1  // (0,0,0) and (2,2,2)
-        XCTAssertEqual(cmfk_cc26_u8(m, 3, 3, 3, &l, nil, 0, 1), 2)
+        XCTAssertEqual(cmfk_components_u8(m, 3, 3, 3, 26, &l, nil, 0, 1), 2)
     }
 
     func testLabelStatsMatchNaive() {

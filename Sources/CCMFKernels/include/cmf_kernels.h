@@ -119,19 +119,6 @@ int64_t cmfk_gather_f64(const double *values, const uint8_t *mask, int64_t n, do
  * Requires 0 <= k < n and no NaN. */
 double cmfk_select_f64(double *values, int64_t n, int64_t k);
 
-/* Connected components with 26-connectivity of a mask. labels[i] = 0 outside, else 1..N,
- * numbered in order of each component's first voxel in index order. When stats is not NULL
- * it receives, for component c (1-based) at stats + 7*(c-1): voxel count, then its box
- * (x0, x1, y0, y1, z0, z1); stats_capacity (in components) must be >= N, and the number of
- * mask voxels always suffices. Returns N, -1 when a scratch allocation fails, -2 when
- * stats_capacity is too small (labels are still written). Run-length union-find (serial;
- * `threads` is reserved). */
-int64_t cmfk_cc26_u8(const uint8_t *mask, int64_t nx, int64_t ny, int64_t nz, int32_t *labels,
-                     int64_t *stats, int64_t stats_capacity, int threads);
-/* Breadth-first flood fill, same numbering (the test oracle). */
-int64_t cmfk_cc26_u8_naive(const uint8_t *mask, int64_t nx, int64_t ny, int64_t nz,
-                           int32_t *labels);
-
 /* Overlap table of two instance maps over n voxels: every distinct pair (a, b) with a > 0,
  * b > 0 occurring at some voxel, with its voxel count, written as triples
  * pairs[3j] = a, pairs[3j+1] = b, pairs[3j+2] = count, sorted by (a, b). capacity is the
@@ -200,7 +187,7 @@ void cmfk_counter_gaussian_pair(uint64_t key, int64_t i, float *g1, float *g2);
 void cmfk_minmax_raw(const void *src, int32_t datatype, int64_t n, int swap, double slope,
                      double inter, double *min_out, double *max_out, int64_t *nonfinite_out);
 
-/* ---- cmf_components.c: dilation and connected components (segmentation post-processing) */
+/* ---- dilate.c: binary dilation (segmentation post-processing) ---------------------- */
 
 /* Binary dilation of (in != 0) by the 6-connected cross, `iterations` times (= the L1 ball of
  * radius `iterations`), as scipy.ndimage.binary_dilation(in, iterations=k) with its default
@@ -211,14 +198,26 @@ int cmfk_dilate_cross_u8(const uint8_t *in, uint8_t *out, int64_t nx, int64_t ny
 int cmfk_dilate_cross_u8_naive(const uint8_t *in, uint8_t *out, int64_t nx, int64_t ny, int64_t nz,
                                int iterations);
 
-/* Connected components of (mask != 0) with 6-, 18- or 26-connectivity. labels (nx*ny*nz)
- * receives 0 for background and 1...count numbered in raster order (x fastest) of each
- * component's first voxel; *count the number of components. Needs nx*ny*nz < 2^31.
- * Returns 0, -1 (allocation failed), -2 (bad arguments). */
-int cmfk_components_u8(const uint8_t *mask, int32_t *labels, int64_t nx, int64_t ny, int64_t nz,
-                       int connectivity, int64_t *count);
-int cmfk_components_u8_naive(const uint8_t *mask, int32_t *labels, int64_t nx, int64_t ny, int64_t nz,
-                             int connectivity, int64_t *count);
+/* ---- components.c: connected-component labelling (evaluation and post-processing) --- */
+/* Connected components of (mask != 0) with 6-, 18- or 26-connectivity (faces; + edges;
+ * + corners). Every output is optional (NULL: not computed):
+ * - labels (nx*ny*nz) receives 0 outside the mask, else 1..N numbered in order of each
+ *   component's first voxel in index order (x fastest);
+ * - stats receives, for component c (1-based) at stats + 7*(c-1): voxel count, then its box
+ *   (x0, x1, y0, y1, z0, z1); stats_capacity (in components) must be >= N (the number of
+ *   mask voxels always suffices; with 26-connectivity so does the number of 2x2x2 cells).
+ * Returns N; -1 when a scratch allocation fails; -2 for bad arguments (mask NULL, a dimension
+ * < 1 or > INT32_MAX, connectivity not 6/18/26, 2^31 - 1 runs or more); -3 when stats is
+ * given and stats_capacity < N (labels are still written). Run-length union-find: run
+ * extraction and label writing are OpenMP-parallel over rows (`threads`, from 65536 voxels),
+ * the union pass is serial; results do not depend on the thread count. */
+int64_t cmfk_components_u8(const uint8_t *mask, int64_t nx, int64_t ny, int64_t nz,
+                           int connectivity, int32_t *labels, int64_t *stats,
+                           int64_t stats_capacity, int threads);
+/* Breadth-first flood fill, same numbering (the test oracle); labels required, needs
+ * nx*ny*nz < 2^31 - 1. Returns N, -1, -2 as above. */
+int64_t cmfk_components_u8_naive(const uint8_t *mask, int64_t nx, int64_t ny, int64_t nz,
+                                 int connectivity, int32_t *labels);
 
 /* ---- cmf_memory.c: allocator settings for executables ------------------------------ */
 /* Makes glibc keep freed memory (big blocks from the heap, no trimming) so the forward

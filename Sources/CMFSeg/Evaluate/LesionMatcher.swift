@@ -15,6 +15,8 @@ struct LesionMatcher {
     let threads: Int32
 
     static let matchingThreshold = 1e-6
+    /// Instances are connected components with this connectivity (cc3d's default, panoptica's).
+    static let connectivity: Int32 = 26
 
     struct Components {
         var labels: [Int32]
@@ -31,10 +33,16 @@ struct LesionMatcher {
         let cells = ((shape.nx + 1) / 2) * ((shape.ny + 1) / 2) * ((shape.nz + 1) / 2)
         let capacity = max(min(voxels, cells), 1)
         var stats = [Int64](unsafeUninitializedCapacity: 7 * capacity) { _, c in c = 7 * capacity }
-        let found = cmfk_cc26_u8(mask, Int64(shape.nx), Int64(shape.ny), Int64(shape.nz), &labels,
-                                 &stats, Int64(capacity), threads)
+        // Serial (threads 1), as before the labellers were merged: crops are small and batch
+        // evaluation already runs one case per worker; threads here measured no gain
+        // (Tests/Scripts/bench_evaluate.py).
+        let found = cmfk_components_u8(mask, Int64(shape.nx), Int64(shape.ny), Int64(shape.nz),
+                                       Self.connectivity, &labels, &stats, Int64(capacity), 1)
         guard found >= 0 else {
-            throw CMFError.outOfMemory("connected components of a \(shape) crop: out of memory")
+            if found == -1 {
+                throw CMFError.outOfMemory("connected components of a \(shape) crop: out of memory")
+            }
+            throw CMFError.internal("connected components of a \(shape) crop: kernel rejected its arguments (\(found))")
         }
         var sizes: [Int] = [], boxes: [Box] = []
         sizes.reserveCapacity(Int(found))

@@ -42,20 +42,19 @@ public enum PostProcessor {
         let n = grid.count
         var dilated = [UInt8](repeating: 0, count: n)
         var labels = [Int32](repeating: 0, count: n)
-        var count: Int64 = 0
         let nx = Int64(grid.nx), ny = Int64(grid.ny), nz = Int64(grid.nz)
-        var rc = classes.withUnsafeBufferPointer { c in
+        let rc = classes.withUnsafeBufferPointer { c in
             dilated.withUnsafeMutableBufferPointer { d in
                 cmfk_dilate_cross_u8(c.baseAddress, d.baseAddress, nx, ny, nz, Int32(options.groupingDilation), Int32(threads))
             }
         }
-        try check(rc, "dilation")
-        rc = dilated.withUnsafeBufferPointer { d in
+        try check(Int64(rc), "dilation")
+        let count = dilated.withUnsafeBufferPointer { d in
             labels.withUnsafeMutableBufferPointer { l in
-                cmfk_components_u8(d.baseAddress, l.baseAddress, nx, ny, nz, Int32(options.connectivity), &count)
+                cmfk_components_u8(d.baseAddress, nx, ny, nz, Int32(options.connectivity), l.baseAddress, nil, 0, Int32(threads))
             }
         }
-        try check(rc, "connected components")
+        try check(count, "connected components")
         guard count > 1 else { return }
         var size = [Int](repeating: 0, count: Int(count) + 1)
         for i in 0..<n where classes[i] != 0 { size[Int(labels[i])] += 1 }
@@ -65,9 +64,10 @@ public enum PostProcessor {
         for i in 0..<n where classes[i] != 0 && Double(size[Int(labels[i])]) < cut { classes[i] = 0 }
     }
 
-    static func check(_ rc: Int32, _ what: String) throws {
+    /// Maps a kernel's return code (0 or more: success) to an error.
+    static func check(_ rc: Int64, _ what: String) throws {
         switch rc {
-        case 0: return
+        case 0...: return
         case -1: throw CMFError.outOfMemory("post-processing \(what): allocation failed")
         default: throw CMFError.internal("post-processing \(what): kernel rejected its arguments (\(rc))")
         }

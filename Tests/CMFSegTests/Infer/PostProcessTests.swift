@@ -98,4 +98,30 @@ final class PostProcessTests: XCTestCase {
         bad.applyBrainMask = true
         XCTAssertThrowsError(try PostProcessor.apply(&c, grid: grid, brainMask: nil, options: bad))
     }
+
+    func testConnectivityDecidesWhichSpecksAreGrouped() throws {
+        // A 27-voxel ED cube at 2...4, an NCR speck sharing an edge with it at (5, 5, 3) and one
+        // sharing only a corner at (5, 5, 5); no dilation: 6 drops both, 18 keeps the edge
+        // speck, 26 keeps both.
+        let grid = Shape3(10, 10, 10)
+        var base = [UInt8](repeating: 0, count: grid.count)
+        for z in 2..<5 { for y in 2..<5 { for x in 2..<5 { base[grid.index(x, y, z)] = 1 } } }
+        base[grid.index(5, 5, 3)] = 2
+        base[grid.index(5, 5, 5)] = 2
+        for (conn, edge, corner) in [(6, false, false), (18, true, false), (26, true, true)] {
+            var options = PostProcessOptions()
+            options.applyBrainMask = false
+            options.groupingDilation = 0
+            options.connectivity = conn
+            options.minCoreVoxels = 0
+            options.minEnhancingVoxels = 0
+            for threads in [1, 2] {
+                var c = base
+                try PostProcessor.apply(&c, grid: grid, brainMask: nil, options: options, threads: threads)
+                XCTAssertEqual(c[grid.index(5, 5, 3)], edge ? 2 : 0, "connectivity \(conn)")
+                XCTAssertEqual(c[grid.index(5, 5, 5)], corner ? 2 : 0, "connectivity \(conn)")
+                XCTAssertEqual(c.filter { $0 == 1 }.count, 27, "connectivity \(conn)")
+            }
+        }
+    }
 }
