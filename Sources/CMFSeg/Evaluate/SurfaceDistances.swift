@@ -63,7 +63,7 @@ struct SurfaceDistances {
             }
             return (a, b)
         }
-        return numpyLerp(vLo.squareRoot(), vHi.squareRoot(), gamma)
+        return Percentile.lerp(vLo.squareRoot(), vHi.squareRoot(), gamma)
     }
 
     /// Largest distance (Hausdorff).
@@ -98,10 +98,4 @@ struct SurfaceDistances {
         }
         return (sum + c) / Double(squared.count)
     }
-}
-
-/// numpy's `_lerp(a, b, t)`: a + (b - a) t, computed from the upper end when t >= 0.5.
-func numpyLerp(_ a: Double, _ b: Double, _ t: Double) -> Double {
-    let diff = b - a
-    return t >= 0.5 ? b - diff * (1 - t) : a + diff * t
 }

@@ -195,25 +195,6 @@ public struct SafeTensorsFile: Sendable {
     /// - Throws: `CMFError.io` naming `path`.
     public func write(to path: String) throws {
         let bytes = try encoded()
-        try writeAtomically(Data(bytes), to: path)
-    }
-}
-
-/// Writes `data` to a temporary file in the destination's directory, then renames it over
-/// `path`: readers never see a partial file and a failed write leaves nothing behind.
-/// (The NIfTI writer has its own multi-file variant in IO/AtomicFile.swift.)
-func writeAtomically(_ data: Data, to path: String) throws {
-    let url = URL(fileURLWithPath: path)
-    let tmp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
-    do {
-        try data.write(to: tmp)
-    } catch {
-        try? FileManager.default.removeItem(at: tmp)
-        throw CMFError.io("cannot write \(path): \((error as NSError).localizedDescription)")
-    }
-    if rename(tmp.path, url.path) != 0 {
-        let why = String(cString: strerror(errno))
-        try? FileManager.default.removeItem(at: tmp)
-        throw CMFError.io("cannot write \(path): \(why)")
+        try AtomicFile.write([(path: path, content: .bytes(bytes))])
     }
 }

@@ -59,7 +59,7 @@ final class EvaluateBruteForceTests: XCTestCase {
         let s = v.sorted()
         let h = Double(s.count - 1) * 0.95
         let lo = Int(h), hi = min(lo + 1, s.count - 1)
-        return numpyLerp(s[lo], s[hi], h - Double(lo))
+        return Percentile.lerp(s[lo], s[hi], h - Double(lo))
     }
 
     static func components(_ m: [Bool], _ s: Shape3) -> [[Int]] {

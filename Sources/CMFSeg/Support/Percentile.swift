@@ -1,7 +1,7 @@
 /// Percentiles as numpy computes them by default (`np.percentile(a, q)`, method "linear"):
 /// for n sorted values v₀ ≤ … ≤ vₙ₋₁, the virtual index is h = q/100 · (n − 1); with
-/// i = ⌊h⌋ and f = h − i the result is vᵢ + f · (vᵢ₊₁ − vᵢ) (vᵢ when i = n − 1).
-/// Computed in double precision.
+/// i = ⌊h⌋ and f = h − i the result is numpy's `_lerp(vᵢ, vᵢ₊₁, f)` (vᵢ when i = n − 1).
+/// Computed in double precision. Pre-processing and the evaluation's HD95 both use it.
 public enum Percentile {
     /// - Parameters:
     ///   - sorted: ascending values, at least one.
@@ -14,7 +14,13 @@ public enum Percentile {
         let f = h - Double(i)
         let a = Double(sorted[i])
         guard i + 1 < sorted.count else { return a }
-        let b = Double(sorted[i + 1])
-        return a + f * (b - a)
+        return lerp(a, Double(sorted[i + 1]), f)
+    }
+
+    /// numpy's `_lerp`: a + (b − a)·t, computed from the nearer end so that the rounding is
+    /// numpy's to the last bit.
+    public static func lerp(_ a: Double, _ b: Double, _ t: Double) -> Double {
+        let diff = b - a
+        return t >= 0.5 ? b - diff * (1 - t) : a + diff * t
     }
 }
