@@ -12,19 +12,9 @@ public func cmf_eval_default_params() -> cmf_eval_params {
                     ignore_geometry: 0, threads: 0)
 }
 
-/// Reads the first `struct_size` bytes of the caller's params over the defaults.
+/// The evaluation options a params struct (or NULL: the defaults) asks for.
 func evaluationOptions(_ params: UnsafePointer<cmf_eval_params>?, in function: String) throws -> EvaluationOptions {
-    var p = cmf_eval_default_params()
-    if let params {
-        let size = Int(params.pointee.struct_size)
-        guard size >= MemoryLayout<UInt32>.size else {
-            throw CMFError.invalidArgument("\(function): params->struct_size is \(size); set it to sizeof(cmf_eval_params)")
-        }
-        let n = min(size, MemoryLayout<cmf_eval_params>.size)
-        withUnsafeMutableBytes(of: &p) { dst in
-            dst.copyMemory(from: UnsafeRawBufferPointer(start: UnsafeRawPointer(params), count: n))
-        }
-    }
+    let p = try readParams(params, over: cmf_eval_default_params(), "cmf_eval", in: function)
     let labels: LabelConvention
     switch p.labels {
     case CMF_LABELS_BRATS2018: labels = .brats2018

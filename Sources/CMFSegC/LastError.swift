@@ -90,3 +90,19 @@ func grid(_ nx: Int64, _ ny: Int64, _ nz: Int64, spacing: UnsafePointer<Double>?
     }
     return (Shape3(Int(nx), Int(ny), Int(nz)), s)
 }
+
+/// A caller's params struct (first field `uint32_t struct_size`) read over `defaults`: only
+/// its first struct_size bytes are taken, so callers built against an older, shorter struct
+/// keep the defaults for the fields they do not know. NULL gives the defaults.
+func readParams<T>(_ pointer: UnsafePointer<T>?, over defaults: T, _ name: String, in function: String) throws -> T {
+    var result = defaults
+    guard let pointer else { return result }
+    let size = Int(UnsafeRawPointer(pointer).load(as: UInt32.self))
+    guard size >= MemoryLayout<UInt32>.size else {
+        throw CMFError.invalidArgument("\(function): params->struct_size is \(size); start from \(name)_default_params()")
+    }
+    withUnsafeMutableBytes(of: &result) { dst in
+        dst.copyMemory(from: UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer), count: min(size, dst.count)))
+    }
+    return result
+}

@@ -87,20 +87,6 @@ public func cmf_segment_default_params() -> cmf_segment_params {
         cancel: nil)
 }
 
-/// The caller's params, of whatever struct_size, over the defaults.
-private func readParams(_ p: UnsafePointer<cmf_segment_params>?, in f: String) throws -> cmf_segment_params {
-    var params = cmf_segment_default_params()
-    guard let p else { return params }
-    let size = Int(UnsafeRawPointer(p).load(as: UInt32.self))
-    guard size >= MemoryLayout<UInt32>.size else {
-        throw CMFError.invalidArgument("\(f): params->struct_size is \(size); start from cmf_segment_default_params()")
-    }
-    withUnsafeMutableBytes(of: &params) { dst in
-        dst.copyMemory(from: UnsafeRawBufferPointer(start: UnsafeRawPointer(p), count: min(size, dst.count)))
-    }
-    return params
-}
-
 /// The pipeline options a params struct asks for, on top of the model's defaults.
 private func options(_ p: cmf_segment_params, model: SegmentationModel, in f: String) throws -> (SegmentationOptions, InferenceControl) {
     var o = try SegmentationOptions(for: model)
@@ -184,7 +170,7 @@ public func cmf_segment(_ model: OpaquePointer?, _ t1: OpaquePointer?, _ t1ce: O
         let box = ModelBox.from(try required(model, "model", in: f))
         let labelsOut = try required(labelsOut, "labels_out", in: f)
         let size = try infoSize(infoOut, in: f)
-        let p = try readParams(params, in: f)
+        let p = try readParams(params, over: cmf_segment_default_params(), "cmf_segment", in: f)
         let (defaults, control) = try options(p, model: box.model, in: f)
         var o = defaults
         o.keepProbabilities = probabilitiesOut != nil
@@ -218,7 +204,7 @@ public func cmf_segment_files(_ model: OpaquePointer?, _ t1: UnsafePointer<CChar
         let out = try path(labelsPath, "labels_path", in: f)
         let prob = try probabilitiesPath.map { try path($0, "probabilities_path", in: f) }
         let size = try infoSize(infoOut, in: f)
-        let p = try readParams(params, in: f)
+        let p = try readParams(params, over: cmf_segment_default_params(), "cmf_segment", in: f)
         let (o, control) = try options(p, model: box.model, in: f)
         var paths: [Modality: String] = [:]
         for (m, s) in [(Modality.t1, t1), (.t1ce, t1ce), (.t2, t2), (.flair, flair)] {
