@@ -105,10 +105,10 @@ struct ForwardCommand: ParsableCommand {
     }
 
     func runBench(_ network: Network, _ ctx: ForwardContext) throws {
-        var rng = SplitMix64(seed: 42)
+        var rng = SeededRandom(seed: 42)
         func random(_ c: Int) -> Tensor {
             let s = [1, c] + shape
-            return Tensor(shape: s, storage: (0..<s.reduce(1, *)).map { _ in Float(rng.nextUnit() * 2 - 1) })
+            return Tensor(shape: s, storage: (0..<s.reduce(1, *)).map { _ in Float(rng.uniform(-1, 1)) })
         }
         let x0 = random(network.inChannels)
         let x1: Tensor? = { if case .cmff = network.body { return random(network.inChannels) } else { return nil } }()
@@ -146,18 +146,4 @@ struct ForwardCommand: ParsableCommand {
         let kb = Double(line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0)
         return String(format: "%.2f GiB", kb / 1024 / 1024)
     }
-}
-
-/// A small deterministic generator for benchmark inputs.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -24,7 +24,7 @@ struct AnatomyWarp {
     var elasticSigma: Double
     var elasticSpacing: Double
 
-    static func random(_ rng: inout PhantomRandom) -> AnatomyWarp {
+    static func random(_ rng: inout SeededRandom) -> AnatomyWarp {
         let rot = SIMD3(rng.uniform(-8, 8), rng.uniform(-6, 6), rng.uniform(-8, 8))
         let base = rng.uniform(0.84, 0.96)
         let scale = SIMD3(base * rng.uniform(0.97, 1.03), base * rng.uniform(0.97, 1.03), base * rng.uniform(0.97, 1.03))
@@ -53,7 +53,7 @@ struct AnatomyWarp {
 
     /// The elastic displacement field on `grid`, in phantom voxels: three arrays (x, y, z).
     /// - Throws: `CMFError.outOfMemory` from the smooth-noise kernel.
-    func displacement(grid: PhantomGrid, threads: Int, rng: inout PhantomRandom) throws -> [[Float]] {
+    func displacement(grid: PhantomGrid, threads: Int, rng: inout SeededRandom) throws -> [[Float]] {
         let shape = grid.shape, n = shape.count
         let spacing = SIMD3(grid.spacing, grid.spacing, grid.spacing)
         var d: [[Float]] = []

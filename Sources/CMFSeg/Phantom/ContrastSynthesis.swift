@@ -16,7 +16,7 @@ struct ContrastSynthesis {
     var gain: [Modality: Double]
     var noiseFraction: [Modality: Double]
 
-    static func random(_ rng: inout PhantomRandom) -> ContrastSynthesis {
+    static func random(_ rng: inout SeededRandom) -> ContrastSynthesis {
         let table = TissueIntensities.jittered(&rng)
         var gain: [Modality: Double] = [:], noise: [Modality: Double] = [:]
         for m in Modality.allCases {
@@ -27,7 +27,7 @@ struct ContrastSynthesis {
     }
 
     func render(tissue: TissueMaps, tumour: TumourFractions, grid: PhantomGrid, threads: Int,
-                rng: inout PhantomRandom) throws -> [Modality: [Float]] {
+                rng: inout SeededRandom) throws -> [Modality: [Float]] {
         let shape = grid.shape, n = shape.count
         let sp = SIMD3(grid.spacing, grid.spacing, grid.spacing)
         let texNormal = try SmoothNoise.field(shape: shape, spacing: sp, controlSpacing: 3, threads: threads, rng: &rng)

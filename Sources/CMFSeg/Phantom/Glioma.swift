@@ -36,13 +36,13 @@ struct Glioma: Sendable {
     /// The largest extent of the core from its centre, in mm, noise included.
     var coreExtent: Double { radii.max() * (1 + irregularity * 1.2) + 2 }
 
-    static func randomKind(_ rng: inout PhantomRandom) -> Kind {
+    static func randomKind(_ rng: inout SeededRandom) -> Kind {
         let u = rng.unit()
         return u < 0.6 ? .ring : (u < 0.8 ? .solid : .nonEnhancing)
     }
 
     /// A random rotation matrix (uniform unit quaternion, Shoemake's method).
-    static func randomRotation(_ rng: inout PhantomRandom) -> [Double] {
+    static func randomRotation(_ rng: inout SeededRandom) -> [Double] {
         let u1 = rng.unit(), u2 = rng.unit() * 2 * Double.pi, u3 = rng.unit() * 2 * Double.pi
         let a = (1 - u1).squareRoot(), b = u1.squareRoot()
         let (w, x, y, z) = (a * sin(u2), a * cos(u2), b * sin(u3), b * cos(u3))

@@ -29,7 +29,7 @@ struct TumourFractions {
 /// where that distance < reach·(1 + 0.3·n₃(p)), weighted by the voxel's parenchyma fraction.
 enum GliomaPainter {
     static func paint(_ gliomas: [Glioma], tissue: TissueMaps, grid: PhantomGrid,
-                      rng: inout PhantomRandom, into f: inout TumourFractions) throws {
+                      rng: inout SeededRandom, into f: inout TumourFractions) throws {
         for g in gliomas { try paint(g, tissue: tissue, grid: grid, rng: &rng, into: &f) }
         // cores win over edema; keep the sum ≤ 1
         for i in 0..<f.ed.count where f.ed[i] > 0 || f.ncr[i] > 0 || f.et[i] > 0 || f.net[i] > 0 {
@@ -40,7 +40,7 @@ enum GliomaPainter {
     }
 
     static func paint(_ g: Glioma, tissue: TissueMaps, grid: PhantomGrid,
-                      rng: inout PhantomRandom, into f: inout TumourFractions) throws {
+                      rng: inout SeededRandom, into f: inout TumourFractions) throws {
         let shape = grid.shape, h = grid.spacing
         let reachMax = g.edemaReach * 1.3
         // box around core + edema (speed ≤ e^0.6 < 1.83 → euclidean ≤ 1.83 × geodesic)

@@ -3,7 +3,7 @@ import Foundation
 /// Draws the gliomas of one phantom: how many (1, or 2 with probability 0.3), their kind,
 /// size and where they sit — in white or grey matter of the cerebrum, well inside the brain.
 enum GliomaPlacement {
-    static func random(tissue: TissueMaps, grid: PhantomGrid, rng: inout PhantomRandom) -> [Glioma] {
+    static func random(tissue: TissueMaps, grid: PhantomGrid, rng: inout SeededRandom) -> [Glioma] {
         let count = rng.chance(0.3) ? 2 : 1
         let shape = grid.shape
         // candidate centres: parenchyma (wm ≥ 0.5, or gm+wm ≥ 0.9 with some wm) above the

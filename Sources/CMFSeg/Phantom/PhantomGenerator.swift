@@ -38,7 +38,7 @@ public struct PhantomGenerator: Sendable {
     /// The case and the tissue fractions it was drawn from (tests measure contrasts per tissue).
     func generateWithTissue(index: Int) throws -> (phantom: PhantomCase, tissue: TissueMaps) {
         guard index >= 0 else { throw CMFError.invalidArgument("phantom case index \(index) must be ≥ 0") }
-        var rng = PhantomRandom(seed: PhantomRandom.caseSeed(seed, index: index))
+        var rng = SeededRandom(seed: SeededRandom.derivedSeed(seed, index: index))
         let warp = AnatomyWarp.random(&rng)
         var displacement = try warp.displacement(grid: grid, threads: threads, rng: &rng)
         let unpushed = try warp.resample(template, grid: grid, displacement: displacement, threads: threads)

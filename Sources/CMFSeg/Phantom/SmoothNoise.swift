@@ -13,7 +13,7 @@ enum SmoothNoise {
     ///   - rng: consumes `cx * cy * cz` normals, a number fixed by the arguments.
     /// - Throws: `CMFError.outOfMemory` when the kernel cannot allocate its scratch space.
     static func field(shape: Shape3, spacing: SIMD3<Double>, controlSpacing: Double,
-                      threads: Int = 0, rng: inout PhantomRandom) throws -> [Float] {
+                      threads: Int = 0, rng: inout SeededRandom) throws -> [Float] {
         let step = SIMD3(controlSpacing / spacing.x, controlSpacing / spacing.y, controlSpacing / spacing.z)
         let cx = Int(Double(shape.nx - 1) / step.x) + 4
         let cy = Int(Double(shape.ny - 1) / step.y) + 4

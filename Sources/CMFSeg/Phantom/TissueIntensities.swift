@@ -25,7 +25,7 @@ struct TissueIntensities: Sendable {
 
     /// The reference table with every entry scaled by exp(N(0, 0.04)) (per-case variation
     /// small enough to keep every ordering above).
-    static func jittered(_ rng: inout PhantomRandom) -> TissueIntensities {
+    static func jittered(_ rng: inout SeededRandom) -> TissueIntensities {
         var t = reference
         for m in Modality.allCases {
             t.value[m] = (t.value[m] ?? []).map { $0 * exp(max(-0.08, min(0.08, rng.normal() * 0.04))) }

@@ -138,15 +138,15 @@ final class PhantomGeneratorTests: XCTestCase {
     }
 
     func testRandomIsReproducibleAndCaseSeedsAreDistinct() {
-        var a = PhantomRandom(seed: 3), b = PhantomRandom(seed: 3)
+        var a = SeededRandom(seed: 3), b = SeededRandom(seed: 3)
         XCTAssertEqual((0..<10).map { _ in a.next() }, (0..<10).map { _ in b.next() })
-        let seeds = Set((0..<1000).map { PhantomRandom.caseSeed(1, index: $0) })
+        let seeds = Set((0..<1000).map { SeededRandom.derivedSeed(1, index: $0) })
         XCTAssertEqual(seeds.count, 1000)
         // xoshiro256** seeded by SplitMix64(0): known answers computed by an independent
         // Python implementation of both generators (big integers masked to 64 bits)
-        var z = PhantomRandom(seed: 0)
+        var z = SeededRandom(seed: 0)
         XCTAssertEqual([z.next(), z.next(), z.next()], [0x99EC_5F36_CB75_F2B4, 0xBF6E_1F78_4956_452A, 0x1A5F_849D_4933_E6E0])
-        var u = PhantomRandom(seed: 9)
+        var u = SeededRandom(seed: 9)
         let xs = (0..<20000).map { _ in u.normal() }
         let mean = xs.reduce(0, +) / Double(xs.count)
         let varr = xs.map { ($0 - mean) * ($0 - mean) }.reduce(0, +) / Double(xs.count)

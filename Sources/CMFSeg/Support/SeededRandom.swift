@@ -1,23 +1,37 @@
 import Foundation
 
-/// The phantom generator's seeded pseudo-random numbers: xoshiro256** (Blackman & Vigna)
-/// seeded through SplitMix64. Same seed, same sequence, on every platform and build — the
-/// generator never touches `SystemRandomNumberGenerator`.
-public struct PhantomRandom: RandomNumberGenerator, Sendable {
+/// The library's seeded pseudo-random numbers (phantoms, training crops and augmentation,
+/// weight initialisation, benchmark inputs): xoshiro256** (Blackman & Vigna) seeded through
+/// SplitMix64. Same seed, same sequence, on every platform and build — nothing here touches
+/// `SystemRandomNumberGenerator`. The whole state is four words (`state`), so a training
+/// checkpoint can store it and resume the exact sequence.
+public struct SeededRandom: RandomNumberGenerator, Sendable {
     private var s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64
 
     /// A generator whose whole state is derived from `seed` (any value, 0 included).
     public init(seed: UInt64) {
         var sm = seed
-        s0 = PhantomRandom.splitMix64(&sm)
-        s1 = PhantomRandom.splitMix64(&sm)
-        s2 = PhantomRandom.splitMix64(&sm)
-        s3 = PhantomRandom.splitMix64(&sm)
+        s0 = SeededRandom.splitMix64(&sm)
+        s1 = SeededRandom.splitMix64(&sm)
+        s2 = SeededRandom.splitMix64(&sm)
+        s3 = SeededRandom.splitMix64(&sm)
     }
 
-    /// The seed of case `index` of a run seeded with `seed`: case k is the same whatever
-    /// the number of cases requested.
-    public static func caseSeed(_ seed: UInt64, index: Int) -> UInt64 {
+    /// Restores a generator from `state` (four words, as returned by `state`).
+    /// - Throws: `CMFError.format` for another count or the all-zero state xoshiro cannot leave.
+    public init(state: [UInt64]) throws {
+        guard state.count == 4, state.contains(where: { $0 != 0 }) else {
+            throw CMFError.format("random generator state must be four words, not all zero (got \(state.count))")
+        }
+        s0 = state[0]; s1 = state[1]; s2 = state[2]; s3 = state[3]
+    }
+
+    /// The whole state, for checkpoints (`init(state:)` continues the same sequence).
+    public var state: [UInt64] { [s0, s1, s2, s3] }
+
+    /// The seed of stream `index` of a run seeded with `seed` (phantom case k, training step
+    /// k, …): stream k is the same whatever the number of streams drawn.
+    public static func derivedSeed(_ seed: UInt64, index: Int) -> UInt64 {
         var sm = seed ^ (UInt64(truncatingIfNeeded: index) &* 0xD1B5_4A32_D192_ED03)
         _ = splitMix64(&sm)
         return splitMix64(&sm)
