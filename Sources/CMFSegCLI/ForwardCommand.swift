@@ -16,6 +16,11 @@ struct ForwardCommand: ParsableCommand {
         multiples of 16.
         With --bench, runs one forward pass on random inputs of --shape and prints the time
         and effective GFLOP/s instead.
+        With --gradients, the inputs file must also hold `labels` (uint8 [D, H, W] or
+        [N, D, H, W], class indices in the network's order: 0 background, 1 edema,
+        2 NCR/NET, 3 ET); the soft-Dice training loss (`loss_0`, `loss_1`, `loss_f` and
+        their mean `loss` for CMFF, `loss` for one network) and the gradient of every
+        parameter (`grad.<name>`, PyTorch names) are written next to the outputs.
         """
     )
 
@@ -33,6 +38,9 @@ struct ForwardCommand: ParsableCommand {
 
     @Option(name: .long, help: "Convolution engine: onednn (fast), onednn-unfused (no conv+norm fusion) or naive (reference).")
     var engine: String = "onednn"
+
+    @Flag(name: .long, help: "Also write the training loss and every parameter's gradient (needs `labels` in --inputs).")
+    var gradients = false
 
     @Flag(name: .long, help: "Time forward passes on random inputs instead of reading --inputs.")
     var bench = false
@@ -77,7 +85,7 @@ struct ForwardCommand: ParsableCommand {
             }
             return t
         }
-        let known = Set(inputNames(network))
+        let known = Set(inputNames(network) + (gradients ? ["labels"] : []))
         let extra = input.entries.map(\.name).filter { !known.contains($0) }
         if !extra.isEmpty {
             FileHandle.standardError.write(Data("cmfseg: note: ignoring input tensors \(extra.joined(separator: ", "))\n".utf8))
@@ -94,9 +102,43 @@ struct ForwardCommand: ParsableCommand {
         case .discriminator(let d):
             outputs = [.init(name: "output", tensor: try d.forward(need("input"), ctx))]
         }
+        if gradients { outputs += try lossAndGradients(network, input, ctx) }
         let meta = ["architecture": network.architecture.rawValue, "engine": ctx.engine.name,
                     "producer": "cmfseg \(CMFSegVersion.string) forward"]
         try SafeTensorsFile(entries: outputs, metadata: meta).write(to: out!)
+    }
+
+    /// The training loss on the inputs' `labels` and every parameter's gradient, as entries.
+    func lossAndGradients(_ network: Network, _ file: SafeTensorsFile, _ ctx: ForwardContext) throws -> [SafeTensorsFile.Entry] {
+        guard let labels = file["labels"] else {
+            throw CMFError.format("\(inputs!): --gradients needs a uint8 tensor \"labels\" (class indices) in the inputs")
+        }
+        let input: Tensor
+        if case .cmff = network.body {
+            guard let x0 = file["x0"], let x1 = file["x1"] else { throw CMFError.format("\(inputs!): CMFF needs x0 and x1") }
+            input = try Tensor.concatChannels([x0, x1])
+        } else {
+            guard let x = file["input"] else { throw CMFError.format("\(inputs!): no input tensor \"input\"") }
+            input = x
+        }
+        let (n, _, d, h, w) = try input.dims5("input")
+        guard labels.count == n * d * h * w else {
+            throw CMFError.shape("\(inputs!): labels have shape \(labels.shape), the inputs' grid is \([n, d, h, w])")
+        }
+        let classes = network.outChannels
+        let values = try labels.storage.map { v -> UInt8 in
+            guard v >= 0, v < Float(classes), v == v.rounded() else {
+                throw CMFError.invalidArgument("\(inputs!): label value \(v) is not a class index 0...\(classes - 1)")
+            }
+            return UInt8(v)
+        }
+        let (losses, grads) = try SegmentationObjective.lossAndGradients(network, input: input, labels: values, ctx)
+        var out: [SafeTensorsFile.Entry] = [.init(name: "loss", tensor: Tensor(shape: [1], storage: [Float(losses.total)]))]
+        if losses.parts.count > 1 {
+            out += losses.parts.keys.sorted().map { .init(name: $0, tensor: Tensor(shape: [1], storage: [Float(losses.parts[$0]!)])) }
+        }
+        out += network.namedParameters().compactMap { name, _ in grads[name].map { .init(name: "grad.\(name)", tensor: $0) } }
+        return out
     }
 
     func inputNames(_ network: Network) -> [String] {
@@ -129,7 +171,7 @@ struct ForwardCommand: ParsableCommand {
             print(String(format: "run %d: %.2f s, %.1f GFLOP/s (process CPU time %.2f s user, %.2f s system)",
                          k, s, flops / s / 1e9, c.user - c0.user, c.system - c0.system))
         }
-        print(String(format: "best: %.2f s, %.1f GFLOP/s; peak resident memory %@", best, flops / best / 1e9, peakRSS()))
+        print(String(format: "best: %.2f s, %.1f GFLOP/s; peak resident memory %.2f GiB", best, flops / best / 1e9, peakResidentGiB()))
     }
 
     /// User and system CPU seconds of this process so far (shows contention on a shared machine).
@@ -140,10 +182,4 @@ struct ForwardCommand: ParsableCommand {
                 Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6)
     }
 
-    func peakRSS() -> String {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }) else { return "unknown" }
-        let kb = Double(line.split(separator: " ").dropFirst().first.flatMap { Double($0) } ?? 0)
-        return String(format: "%.2f GiB", kb / 1024 / 1024)
-    }
 }

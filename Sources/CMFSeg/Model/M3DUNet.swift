@@ -7,10 +7,11 @@ public struct M3DUNet: Sendable {
     public static let blockIDs = ["11", "12", "21", "22", "31", "32", "41", "42", "51", "52",
                                   "43", "44", "33", "34", "23", "24", "13", "14"]
 
-    public var blocks: [String: CNL]
+    /// The blocks in `blockIDs` order.
+    public var blocks: [CNL]
     public var convLast: Conv3d
     public var baseFilters: Int
-    public var inChannels: Int { blocks["11"]!.conv.inChannels }
+    public var inChannels: Int { blocks[0].conv.inChannels }
     public var outChannels: Int { convLast.outChannels }
     public var leakySlope: Float
 
@@ -55,10 +56,9 @@ public struct M3DUNet: Sendable {
     static func load(_ r: WeightReader, prefix: String, inChannels: Int?, outChannels: Int?, slope: Float) throws -> M3DUNet {
         let first = try r.tensor(prefix + "conv_norm_lrelu_11.0.weight", [nil, inChannels, 3, 3, 3])
         let f = first.shape[0], cin = first.shape[1]
-        var blocks: [String: CNL] = [:]
-        for id in blockIDs {
+        let blocks = try blockIDs.map { id in
             let (i, o) = channels(id, f: f, cin: cin)
-            blocks[id] = try r.cnl(prefix + "conv_norm_lrelu_\(id)", in: i, out: o, slope: slope)
+            return try r.cnl(prefix + "conv_norm_lrelu_\(id)", in: i, out: o, slope: slope)
         }
         let last = try r.conv(prefix + "conv_last", in: f, out: outChannels, kernel: 1, geometry: ConvolutionGeometry())
         return M3DUNet(blocks: blocks, convLast: last, baseFilters: f, leakySlope: slope)
@@ -68,16 +68,10 @@ public struct M3DUNet: Sendable {
     /// - Throws: `CMFError.shape` if the input is not `[N, inChannels, D, H, W]` with D, H, W
     ///   multiples of 16.
     public func forward(_ x: Tensor, _ ctx: ForwardContext) throws -> Output {
-        let (_, c, d, h, w) = try x.dims5("U-Net input")
-        guard c == inChannels else {
-            throw CMFError.shape("U-Net input has \(c) channels, the network takes \(inChannels)")
-        }
-        guard d % 16 == 0, h % 16 == 0, w % 16 == 0 else {
-            throw CMFError.shape("U-Net input spatial size \([d, h, w]) is not a multiple of 16")
-        }
+        try checkInput(x)
         func b(_ id: String, _ t: Tensor) throws -> Tensor {
             try ctx.checkCancelled()
-            return try blocks[id]!.forward(t, ctx)
+            return try blocks[Self.blockIDs.firstIndex(of: id)!].forward(t, ctx)
         }
         let t = ctx.threads
         let e1 = try b("12", b("11", x))
@@ -96,10 +90,10 @@ public struct M3DUNet: Sendable {
     /// Floating-point work of one forward pass on spatial size `spatial` (2 FLOP per multiply-add).
     public func flops(spatial: [Int]) -> Double {
         var total = 0.0
-        for id in Self.blockIDs {
+        for (id, block) in zip(Self.blockIDs, blocks) {
             let level = Int(String(id.first!))! - 1
             let s = spatial.map { $0 >> level }
-            total += blocks[id]!.conv.flops(outputSpatial: s)
+            total += block.conv.flops(outputSpatial: s)
         }
         return total + convLast.flops(outputSpatial: spatial)
     }

@@ -136,3 +136,12 @@ func kernelCheck(_ rc: Int32, _ op: String) throws {
     default: throw CMFError.internal("\(op): kernel status \(rc)")
     }
 }
+
+extension Tensor {
+    /// Every value times `factor`.
+    public func scaled(by factor: Float) -> Tensor {
+        var out = self
+        out.storage.withUnsafeMutableBufferPointer { p in for i in p.indices { p[i] *= factor } }
+        return out
+    }
+}

@@ -1,15 +1,23 @@
 /// The element types cmfseg reads from safetensors files; all are converted to `Float`.
+/// U8 holds label maps (class indices for training and gradient checks), never weights.
 public enum SafeTensorsDType: String, Sendable, CaseIterable {
     case f32 = "F32"
     case f16 = "F16"
     case bf16 = "BF16"
+    case u8 = "U8"
 
     /// Bytes per element.
-    public var size: Int { self == .f32 ? 4 : 2 }
+    public var size: Int {
+        switch self {
+        case .f32: return 4
+        case .f16, .bf16: return 2
+        case .u8: return 1
+        }
+    }
 
     /// safetensors dtypes that exist but cmfseg refuses (named in the error).
     static let knownUnsupported: Set<String> = [
-        "F64", "I64", "I32", "I16", "I8", "U64", "U32", "U16", "U8", "BOOL",
+        "F64", "I64", "I32", "I16", "I8", "U64", "U32", "U16", "BOOL",
         "F8_E4M3", "F8_E5M2", "F8_E8M0", "F4", "F6_E2M3", "F6_E3M2", "C64",
     ]
 
@@ -34,6 +42,8 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable {
                 let b = UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))
                 out[k] = Float(bitPattern: UInt32(b) << 16)
             }
+        case .u8:
+            for k in 0..<count { out[k] = Float(raw[k]) }
         }
         return out
     }
@@ -58,6 +68,8 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable {
                     : UInt16(truncatingIfNeeded: (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) >> 16)
                 appendLE(b, &out)
             }
+        case .u8:
+            for v in values { out.append(UInt8(clamping: Int(v.rounded()))) }
         }
     }
 }

@@ -9,7 +9,7 @@ import Foundation
 /// every tensor has a known dtype, a shape of non-negative integers and `data_offsets`
 /// [begin, end]; sorted by offset, the ranges are contiguous from 0 with no holes or
 /// overlaps and the last end is the end of the file; each size is elements × dtype size
-/// (overflow checked). F32, F16 and BF16 are accepted; any other dtype is refused by name.
+/// (overflow checked). F32, F16, BF16 and U8 (label maps) are accepted; any other dtype is refused by name.
 public struct SafeTensorsFile: Sendable {
     /// One tensor of the file, with the dtype it was stored in.
     public struct Entry: Sendable {
@@ -107,7 +107,7 @@ public struct SafeTensorsFile: Sendable {
             }
             guard let dtype = SafeTensorsDType(rawValue: dt) else {
                 if SafeTensorsDType.knownUnsupported.contains(dt) {
-                    throw CMFError.unsupported("\(source): tensor \"\(name)\" has dtype \(dt); cmfseg reads F32, F16 and BF16 only")
+                    throw CMFError.unsupported("\(source): tensor \"\(name)\" has dtype \(dt); cmfseg reads F32, F16, BF16 and U8 only")
                 }
                 throw CMFError.format("\(source): tensor \"\(name)\" has unknown dtype \"\(dt)\"")
             }
