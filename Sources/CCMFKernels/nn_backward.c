@@ -493,8 +493,8 @@ int cmfk_adam_f32(float *param, const float *grad, float *m, float *v, int64_t c
         float mi = m[i];
         /* ATen's lerp: fma(w, end - self, self) for |w| < 0.5, else fma(w - 1, end - self, end) */
         mi = small ? fmaf(w1, g - mi, mi) : fmaf(w1 - 1.0f, g - mi, g);
-        float vi = v[i] * b2f;
-        vi = vi + w2 * g * g;
+        /* addcmul's self + value*t1*t2, which x86 builds of ATen compile to one fused multiply-add */
+        float vi = fmaf(w2 * g, g, v[i] * b2f);
         float denom = sqrtf(vi) / bc2s + epsf;
         param[i] = p + neg_step * mi / denom;
         m[i] = mi;
