@@ -26,7 +26,7 @@
 #include "cmf_nn.h"
 #include <dlfcn.h>
 #include <dnnl.h>
-#include <omp.h>
+#include "nn_internal.h"
 #include <pthread.h>
 #include <math.h>
 #include <stdlib.h>
@@ -62,25 +62,84 @@ static void init_engine(void) {
     }
 }
 
-#define TRY(x) do { if ((x) != dnnl_success) { rc = -3; goto done; } } while (0)
+int cmfk_dnnl_engine(dnnl_engine_t *engine) {
+    pthread_once(&g_once, init_engine);
+    *engine = g_engine;
+    return g_engine_status;
+}
 
-/* Reorder `from` into a new memory of descriptor `md` unless the layouts agree; *to gets
- * either `from` itself (not to be destroyed) or the new memory. */
-static int reorder_into(dnnl_stream_t stream, dnnl_memory_t from, const dnnl_memory_desc_t *md,
-                        dnnl_memory_t *to, int *owned) {
-    const dnnl_memory_desc_t *fmd;
-    if (dnnl_memory_get_memory_desc(from, &fmd) != dnnl_success) return -3;
-    if (dnnl_memory_desc_equal(fmd, md)) { *to = from; *owned = 0; return 0; }
-    if (dnnl_memory_create(to, md, g_engine, DNNL_MEMORY_ALLOCATE) != dnnl_success) return -1;
-    *owned = 1;
+void cmfk_dnnl_threads_enter(cmfk_dnnl_threads *t, int threads) {
+    /* Two pools: libomp's idle workers would spin for KMP_BLOCKTIME (200 ms) after each of
+     * our kernels and steal the cores from oneDNN's libgomp workers; let them sleep at once. */
+    if (g_two_runtimes) kmp_set_blocktime(0);
+    t->threads = threads;
+    t->saved = omp_get_max_threads();
+    t->saved_foreign = 0;
+    if (threads > 0) {
+        omp_set_num_threads(threads);
+        if (g_foreign_set_threads && g_foreign_get_threads) {
+            t->saved_foreign = g_foreign_get_threads();
+            g_foreign_set_threads(threads);
+        }
+    }
+}
+
+void cmfk_dnnl_threads_leave(const cmfk_dnnl_threads *t) {
+    if (t->threads > 0) {
+        omp_set_num_threads(t->saved);
+        if (g_foreign_set_threads && t->saved_foreign > 0) g_foreign_set_threads(t->saved_foreign);
+    }
+}
+
+int cmfk_dnnl_conv_dims_init(cmfk_dnnl_conv_dims *g, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
+                             int64_t co, int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad) {
+    if (n <= 0 || ci <= 0 || d <= 0 || h <= 0 || w <= 0 || co <= 0 || kd <= 0 || kh <= 0 || kw <= 0 ||
+        stride <= 0 || pad < 0 || d + 2 * pad < kd || h + 2 * pad < kh || w + 2 * pad < kw)
+        return -2;
+    int64_t od = (d + 2 * pad - kd) / stride + 1, oh = (h + 2 * pad - kh) / stride + 1,
+            ow = (w + 2 * pad - kw) / stride + 1;
+    int64_t src[5] = {n, ci, d, h, w}, dst[5] = {n, co, od, oh, ow}, wei[5] = {co, ci, kd, kh, kw};
+    memset(g, 0, sizeof *g);
+    for (int i = 0; i < 5; i++) { g->src[i] = src[i]; g->dst[i] = dst[i]; g->wei[i] = wei[i]; }
+    g->bias[0] = co;
+    for (int i = 0; i < 3; i++) { g->strides[i] = stride; g->pads[i] = pad; }
+    return 0;
+}
+
+int cmfk_dnnl_conv_forward_pd(dnnl_primitive_desc_t *pd, const cmfk_dnnl_conv_dims *g, int with_bias,
+                              dnnl_prop_kind_t prop) {
+    dnnl_engine_t engine;
+    int rc = cmfk_dnnl_engine(&engine);
+    if (rc != 0) return rc;
+    dnnl_memory_desc_t s_any, d_any, w_any, b_md;
+    dnnl_convolution_desc_t cd;
+    if (dnnl_memory_desc_init_by_tag(&s_any, 5, g->src, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&d_any, 5, g->dst, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&w_any, 5, g->wei, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&b_md, 1, g->bias, dnnl_f32, dnnl_x) != dnnl_success ||
+        dnnl_convolution_forward_desc_init(&cd, prop, dnnl_convolution_direct, &s_any, &w_any,
+                                           with_bias ? &b_md : NULL, &d_any, g->strides, g->pads,
+                                           g->pads) != dnnl_success ||
+        dnnl_primitive_desc_create(pd, &cd, NULL, engine, NULL) != dnnl_success)
+        return -3;
+    return 0;
+}
+
+int cmfk_dnnl_reorder(dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to) {
+    const dnnl_memory_desc_t *fmd, *tmd;
+    dnnl_engine_t engine;
+    int rc = cmfk_dnnl_engine(&engine);
+    if (rc != 0) return rc;
+    if (dnnl_memory_get_memory_desc(from, &fmd) != dnnl_success ||
+        dnnl_memory_get_memory_desc(to, &tmd) != dnnl_success)
+        return -3;
     dnnl_primitive_desc_t rpd = NULL;
     dnnl_primitive_t r = NULL;
-    int rc = 0;
-    if (dnnl_reorder_primitive_desc_create(&rpd, fmd, g_engine, md, g_engine, NULL) != dnnl_success ||
+    if (dnnl_reorder_primitive_desc_create(&rpd, fmd, engine, tmd, engine, NULL) != dnnl_success ||
         dnnl_primitive_create(&r, rpd) != dnnl_success) {
         rc = -3;
     } else {
-        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, *to}};
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, to}};
         if (dnnl_primitive_execute(r, stream, 2, args) != dnnl_success) rc = -3;
     }
     if (r) dnnl_primitive_destroy(r);
@@ -88,11 +147,27 @@ static int reorder_into(dnnl_stream_t stream, dnnl_memory_t from, const dnnl_mem
     return rc;
 }
 
+int cmfk_dnnl_bind(dnnl_stream_t stream, dnnl_memory_t user, const dnnl_memory_desc_t *md, int copy,
+                   dnnl_memory_t *mem, int *owned) {
+    const dnnl_memory_desc_t *umd;
+    dnnl_engine_t engine;
+    int rc = cmfk_dnnl_engine(&engine);
+    if (rc != 0) return rc;
+    if (dnnl_memory_get_memory_desc(user, &umd) != dnnl_success) return -3;
+    if (dnnl_memory_desc_equal(umd, md)) { *mem = user; *owned = 0; return 0; }
+    if (dnnl_memory_create(mem, md, engine, DNNL_MEMORY_ALLOCATE) != dnnl_success) return -1;
+    *owned = 1;
+    return copy ? cmfk_dnnl_reorder(stream, user, *mem) : 0;
+}
+
+#define TRY(x) do { if ((x) != dnnl_success) { rc = -3; goto done; } } while (0)
+
 /* Channels-last [plane][c] (one sample) -> channel planes [c][plane], with instance
  * normalisation (mean and biased variance per channel, in double) and leaky ReLU on the way:
- * two reading passes for the statistics, one transposing pass in tiles that fit L1. */
+ * two reading passes for the statistics, one transposing pass in tiles that fit L1.
+ * `inv_std` [c] receives the 1/sqrt(var + eps) used, when not NULL. */
 static int nhwc_instnorm_lrelu(const float *t, int64_t c, int64_t plane, float eps, float slope,
-                               float *out, int nt) {
+                               float *out, float *inv_std, int nt) {
     double *part = calloc((size_t)(nt * c), sizeof(double));
     double *mean = calloc((size_t)c, sizeof(double));
     float *fm = malloc(sizeof(float) * (size_t)c), *finv = malloc(sizeof(float) * (size_t)c);
@@ -119,6 +194,7 @@ static int nhwc_instnorm_lrelu(const float *t, int64_t c, int64_t plane, float e
             else { fm[k] = (float)mean[k]; finv[k] = (float)(1.0 / sqrt(acc / (double)plane + (double)eps)); }
         }
     }
+    if (inv_std) memcpy(inv_std, finv, sizeof(float) * (size_t)c);
     const int64_t tile = 64;
     #pragma omp parallel for num_threads(nt) schedule(static)
     for (int64_t s0 = 0; s0 < plane; s0 += tile) {
@@ -137,33 +213,22 @@ static int nhwc_instnorm_lrelu(const float *t, int64_t c, int64_t plane, float e
 }
 
 /* The convolution; with `fuse` set, instance norm + leaky ReLU are applied to the output,
- * reading oneDNN's channels-last result directly when it chose that layout. */
+ * reading oneDNN's channels-last result directly when it chose that layout, and `inv_std`
+ * [n*co] (may be NULL) receives the normalisation's 1/std. */
 static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
                      const float *weight, const float *bias, int64_t co,
                      int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
-                     float *out, int threads, int fuse, float eps, float slope) {
-    if (n <= 0 || ci <= 0 || d <= 0 || h <= 0 || w <= 0 || co <= 0 || kd <= 0 || kh <= 0 || kw <= 0 ||
-        stride <= 0 || pad < 0 || d + 2 * pad < kd || h + 2 * pad < kh || w + 2 * pad < kw)
-        return -2;
-    pthread_once(&g_once, init_engine);
-    if (g_engine_status != 0) return g_engine_status;
-    int64_t od = (d + 2 * pad - kd) / stride + 1, oh = (h + 2 * pad - kh) / stride + 1,
-            ow = (w + 2 * pad - kw) / stride + 1;
+                     float *out, int threads, int fuse, float eps, float slope, float *inv_std) {
+    cmfk_dnnl_conv_dims g;
+    int rc = cmfk_dnnl_conv_dims_init(&g, n, ci, d, h, w, co, kd, kh, kw, stride, pad);
+    if (rc != 0) return rc;
+    dnnl_engine_t engine;
+    if ((rc = cmfk_dnnl_engine(&engine)) != 0) return rc;
+    cmfk_dnnl_threads th;
+    cmfk_dnnl_threads_enter(&th, threads);
 
-    /* Two pools: libomp's idle workers would spin for KMP_BLOCKTIME (200 ms) after each of
-     * our kernels and steal the cores from oneDNN's libgomp workers; let them sleep at once. */
-    if (g_two_runtimes) kmp_set_blocktime(0);
-    int saved = omp_get_max_threads(), saved_foreign = 0;
-    if (threads > 0) {
-        omp_set_num_threads(threads);
-        if (g_foreign_set_threads && g_foreign_get_threads) {
-            saved_foreign = g_foreign_get_threads();
-            g_foreign_set_threads(threads);
-        }
-    }
-
-    int rc = 0, fused_done = 0;
-    int64_t oplane = od * oh * ow;
+    int fused_done = 0;
+    int64_t oplane = g.dst[2] * g.dst[3] * g.dst[4];
     dnnl_memory_desc_t d_nhwc;
     dnnl_stream_t stream = NULL;
     dnnl_primitive_desc_t pd = NULL;
@@ -172,39 +237,27 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
     dnnl_memory_t src = NULL, wei = NULL, dst = NULL;
     int own_src = 0, own_wei = 0, own_dst = 0;
 
-    dnnl_dims_t sdims = {n, ci, d, h, w}, ddims = {n, co, od, oh, ow}, wdims = {co, ci, kd, kh, kw},
-                bdims = {co}, strides = {stride, stride, stride}, pads = {pad, pad, pad};
-    dnnl_memory_desc_t s_plain, d_plain, w_plain, b_md, s_any, d_any, w_any;
-    TRY(dnnl_memory_desc_init_by_tag(&s_plain, 5, sdims, dnnl_f32, dnnl_ncdhw));
-    TRY(dnnl_memory_desc_init_by_tag(&d_plain, 5, ddims, dnnl_f32, dnnl_ncdhw));
-    TRY(dnnl_memory_desc_init_by_tag(&w_plain, 5, wdims, dnnl_f32, dnnl_oidhw));
-    TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, bdims, dnnl_f32, dnnl_x));
-    TRY(dnnl_memory_desc_init_by_tag(&s_any, 5, sdims, dnnl_f32, dnnl_format_tag_any));
-    TRY(dnnl_memory_desc_init_by_tag(&d_any, 5, ddims, dnnl_f32, dnnl_format_tag_any));
-    TRY(dnnl_memory_desc_init_by_tag(&w_any, 5, wdims, dnnl_f32, dnnl_format_tag_any));
-    dnnl_convolution_desc_t cd;
-    TRY(dnnl_convolution_forward_desc_init(&cd, dnnl_forward_inference, dnnl_convolution_direct, &s_any,
-                                           &w_any, bias ? &b_md : NULL, &d_any, strides, pads, pads));
-    TRY(dnnl_primitive_desc_create(&pd, &cd, NULL, g_engine, NULL));
+    dnnl_memory_desc_t s_plain, d_plain, w_plain, b_md;
+    TRY(dnnl_memory_desc_init_by_tag(&s_plain, 5, g.src, dnnl_f32, dnnl_ncdhw));
+    TRY(dnnl_memory_desc_init_by_tag(&d_plain, 5, g.dst, dnnl_f32, dnnl_ncdhw));
+    TRY(dnnl_memory_desc_init_by_tag(&w_plain, 5, g.wei, dnnl_f32, dnnl_oidhw));
+    TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, g.bias, dnnl_f32, dnnl_x));
+    if ((rc = cmfk_dnnl_conv_forward_pd(&pd, &g, bias != NULL, dnnl_forward_inference)) != 0) goto done;
     TRY(dnnl_primitive_create(&conv, pd));
-    TRY(dnnl_stream_create(&stream, g_engine, dnnl_stream_default_flags));
+    TRY(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
 
-    TRY(dnnl_memory_create(&usrc, &s_plain, g_engine, (void *)in));
-    TRY(dnnl_memory_create(&uwei, &w_plain, g_engine, (void *)weight));
-    TRY(dnnl_memory_create(&udst, &d_plain, g_engine, out));
-    if (bias) TRY(dnnl_memory_create(&ubias, &b_md, g_engine, (void *)bias));
+    TRY(dnnl_memory_create(&usrc, &s_plain, engine, (void *)in));
+    TRY(dnnl_memory_create(&uwei, &w_plain, engine, (void *)weight));
+    TRY(dnnl_memory_create(&udst, &d_plain, engine, out));
+    if (bias) TRY(dnnl_memory_create(&ubias, &b_md, engine, (void *)bias));
 
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     if (!smd || !wmd || !dmd) { rc = -3; goto done; }
-    if ((rc = reorder_into(stream, usrc, smd, &src, &own_src)) != 0) goto done;
-    if ((rc = reorder_into(stream, uwei, wmd, &wei, &own_wei)) != 0) goto done;
-    if (dnnl_memory_desc_equal(dmd, &d_plain)) { dst = udst; own_dst = 0; }
-    else {
-        if (dnnl_memory_create(&dst, dmd, g_engine, DNNL_MEMORY_ALLOCATE) != dnnl_success) { rc = -1; goto done; }
-        own_dst = 1;
-    }
+    if ((rc = cmfk_dnnl_bind(stream, usrc, smd, 1, &src, &own_src)) != 0) goto done;
+    if ((rc = cmfk_dnnl_bind(stream, uwei, wmd, 1, &wei, &own_wei)) != 0) goto done;
+    if ((rc = cmfk_dnnl_bind(stream, udst, dmd, 0, &dst, &own_dst)) != 0) goto done;
     {
         dnnl_exec_arg_t args[4] = {{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, wei}, {DNNL_ARG_DST, dst},
                                    {DNNL_ARG_BIAS, ubias}};
@@ -212,36 +265,24 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
     }
     /* Free the blocked input before the output reorder allocates nothing more: keeps the peak low. */
     if (own_src) { dnnl_memory_destroy(src); own_src = 0; src = NULL; }
-    if (fuse && own_dst && dnnl_memory_desc_init_by_tag(&d_nhwc, 5, ddims, dnnl_f32, dnnl_ndhwc) == dnnl_success &&
+    if (fuse && own_dst && dnnl_memory_desc_init_by_tag(&d_nhwc, 5, g.dst, dnnl_f32, dnnl_ndhwc) == dnnl_success &&
         dnnl_memory_desc_equal(dmd, &d_nhwc)) {
         void *handle = NULL;
         if (dnnl_stream_wait(stream) != dnnl_success || dnnl_memory_get_data_handle(dst, &handle) != dnnl_success) {
             rc = -3;
             goto done;
         }
-        int nt = threads > 0 ? threads : omp_get_max_threads();
+        int nt = NT(threads);
         for (int64_t s = 0; s < n && rc == 0; s++)
             rc = nhwc_instnorm_lrelu((const float *)handle + s * oplane * co, co, oplane, eps, slope,
-                                     out + s * co * oplane, nt);
+                                     out + s * co * oplane, inv_std ? inv_std + s * co : NULL, nt);
         fused_done = 1;
     } else if (own_dst) {
-        dnnl_memory_t plain_out = NULL;
-        dnnl_primitive_desc_t rpd = NULL;
-        dnnl_primitive_t r = NULL;
-        plain_out = udst;
-        if (dnnl_reorder_primitive_desc_create(&rpd, dmd, g_engine, &d_plain, g_engine, NULL) != dnnl_success ||
-            dnnl_primitive_create(&r, rpd) != dnnl_success) {
-            rc = -3;
-        } else {
-            dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, dst}, {DNNL_ARG_TO, plain_out}};
-            if (dnnl_primitive_execute(r, stream, 2, args) != dnnl_success) rc = -3;
-        }
-        if (r) dnnl_primitive_destroy(r);
-        if (rpd) dnnl_primitive_desc_destroy(rpd);
+        rc = cmfk_dnnl_reorder(stream, dst, udst);
     }
     if (rc == 0 && dnnl_stream_wait(stream) != dnnl_success) rc = -3;
     if (rc == 0 && fuse && !fused_done)
-        rc = cmfk_instnorm_lrelu_f32(out, n * co, oplane, eps, slope, threads);
+        rc = cmfk_instnorm_lrelu_train_f32(out, n * co, oplane, eps, slope, inv_std, threads);
 
 done:
     if (stream) dnnl_stream_wait(stream);
@@ -255,10 +296,7 @@ done:
     if (conv) dnnl_primitive_destroy(conv);
     if (pd) dnnl_primitive_desc_destroy(pd);
     if (stream) dnnl_stream_destroy(stream);
-    if (threads > 0) {
-        omp_set_num_threads(saved);
-        if (g_foreign_set_threads && saved_foreign > 0) g_foreign_set_threads(saved_foreign);
-    }
+    cmfk_dnnl_threads_leave(&th);
     return rc;
 }
 
@@ -266,12 +304,21 @@ int cmfk_conv3d_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h
                     const float *weight, const float *bias, int64_t co,
                     int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
                     float *out, int threads) {
-    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 0, 0, 0);
+    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 0, 0, 0, NULL);
 }
 
 int cmfk_conv3d_instnorm_lrelu_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
                                    const float *weight, const float *bias, int64_t co,
                                    int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
                                    float eps, float slope, float *out, int threads) {
-    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 1, eps, slope);
+    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 1, eps, slope,
+                     NULL);
+}
+
+int cmfk_conv3d_instnorm_lrelu_train_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
+                                         const float *weight, const float *bias, int64_t co,
+                                         int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
+                                         float eps, float slope, float *out, float *inv_std, int threads) {
+    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 1, eps, slope,
+                     inv_std);
 }

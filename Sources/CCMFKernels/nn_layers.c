@@ -1,15 +1,12 @@
 /* Element-wise and resampling layers of the networks (see cmf_nn.h). Bandwidth-bound loops
  * parallelised over planes or voxels; the serial path is the same code with one thread. */
 #include "cmf_nn.h"
+#include "nn_internal.h"
 #include <math.h>
 #include <stdlib.h>
-#include <omp.h>
 
-#define NT(t) ((t) > 0 ? (t) : omp_get_max_threads())
-/* No schedule(dynamic/guided): the toolchain clang emits __kmpc_dispatch_deinit for them,
- * which LLVM 14's libomp (the one we link) lacks — the link fails. */
-
-int cmfk_instnorm_lrelu_f32(float *x, int64_t planes, int64_t plane, float eps, float slope, int threads) {
+int cmfk_instnorm_lrelu_train_f32(float *x, int64_t planes, int64_t plane, float eps, float slope,
+                                  float *inv_std, int threads) {
     if (planes <= 0 || plane <= 0) return -2;
     int nt = NT(threads);
     for (int64_t p = 0; p < planes; p++) {
@@ -24,6 +21,7 @@ int cmfk_instnorm_lrelu_f32(float *x, int64_t planes, int64_t plane, float eps, 
         double var = sq / (double)plane;
         float inv = (float)(1.0 / sqrt(var + (double)eps));
         float m = (float)mean;
+        if (inv_std) inv_std[p] = inv;
         #pragma omp parallel for num_threads(nt) schedule(static) if(plane > 32768)
         for (int64_t i = 0; i < plane; i++) {
             float y = (v[i] - m) * inv;
@@ -31,6 +29,10 @@ int cmfk_instnorm_lrelu_f32(float *x, int64_t planes, int64_t plane, float eps, 
         }
     }
     return 0;
+}
+
+int cmfk_instnorm_lrelu_f32(float *x, int64_t planes, int64_t plane, float eps, float slope, int threads) {
+    return cmfk_instnorm_lrelu_train_f32(x, planes, plane, eps, slope, NULL, threads);
 }
 
 int cmfk_lrelu_f32(float *x, int64_t count, float slope, int threads) {
@@ -69,7 +71,7 @@ int cmfk_maxpool2_f32(const float *in, int64_t planes, int64_t d, int64_t h, int
 }
 
 /* Source index pair and weight of every output coordinate along one axis. */
-static void axis_table(int64_t n, int64_t *i0, int64_t *i1, float *l) {
+void cmfk_upsample2_axis_table(int64_t n, int64_t *i0, int64_t *i1, float *l) {
     int64_t on = 2 * n;
     double scale = on > 1 ? (double)(n - 1) / (double)(on - 1) : 0.0;
     for (int64_t o = 0; o < on; o++) {
@@ -91,9 +93,9 @@ int cmfk_upsample2_trilinear_f32(const float *in, int64_t planes, int64_t d, int
     if (!iz || !lz) { free(iz); free(lz); return -1; }
     int64_t *iz1 = iz + od, *iy = iz1 + od, *iy1 = iy + oh, *ix = iy1 + oh, *ix1 = ix + ow;
     float *ly = lz + od, *lx = ly + oh;
-    axis_table(d, iz, iz1, lz);
-    axis_table(h, iy, iy1, ly);
-    axis_table(w, ix, ix1, lx);
+    cmfk_upsample2_axis_table(d, iz, iz1, lz);
+    cmfk_upsample2_axis_table(h, iy, iy1, ly);
+    cmfk_upsample2_axis_table(w, ix, ix1, lx);
     int nt = NT(threads);
     #pragma omp parallel for collapse(2) num_threads(nt) schedule(static)
     for (int64_t p = 0; p < planes; p++)

@@ -11,6 +11,23 @@ public struct NaiveConvolutionEngine: ConvolutionEngine {
         try runConvolution(cmfk_conv3d_f32_naive, name: "naive convolution", input: input, weight: weight,
                            bias: bias, geometry: geometry, threads: threads)
     }
+
+    /// Direct loops (`cmfk_conv3d_backward_data_f32_naive`), double accumulation.
+    public func backwardData(_ gradOutput: Tensor, weight: Tensor, inputShape: [Int], geometry: ConvolutionGeometry,
+                             threads: Int) throws -> Tensor {
+        try runConvolutionBackwardData(cmfk_conv3d_backward_data_f32_naive, name: "naive convolution backward data",
+                                       gradOutput: gradOutput, weight: weight, inputShape: inputShape,
+                                       geometry: geometry, threads: threads)
+    }
+
+    /// Direct loops (`cmfk_conv3d_backward_weights_f32_naive`), double accumulation.
+    public func backwardWeights(_ input: Tensor, gradOutput: Tensor, weightShape: [Int], withBias: Bool,
+                                geometry: ConvolutionGeometry, threads: Int) throws -> (weight: Tensor, bias: Tensor?) {
+        try runConvolutionBackwardWeights(cmfk_conv3d_backward_weights_f32_naive,
+                                          name: "naive convolution backward weights", input: input,
+                                          gradOutput: gradOutput, weightShape: weightShape, withBias: withBias,
+                                          geometry: geometry, threads: threads)
+    }
 }
 
 typealias ConvKernel = (UnsafePointer<Float>?, Int64, Int64, Int64, Int64, Int64,

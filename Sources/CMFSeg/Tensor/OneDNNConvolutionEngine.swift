@@ -32,6 +32,45 @@ public struct OneDNNConvolutionEngine: ConvolutionEngine {
            geometry: geometry, threads: threads)
     }
 
+    /// The fused kernel again, also returning each (sample, channel)'s 1/std (bit for bit the
+    /// output of `forwardInstanceNormLeakyReLU`, fused or not as `fusesNormalization` says).
+    public func forwardTrainingInstanceNormLeakyReLU(_ input: Tensor, weight: Tensor, bias: Tensor?,
+                                                     geometry: ConvolutionGeometry, eps: Float, slope: Float,
+                                                     threads: Int) throws -> (output: Tensor, invStd: [Float]) {
+        guard fusesNormalization else {
+            var y = try forward(input, weight: weight, bias: bias, geometry: geometry, threads: threads)
+            let invStd = try y.instanceNormLeakyReLUTraining(eps: eps, slope: slope, threads: threads)
+            return (y, invStd)
+        }
+        let planes = try convolutionOutputShape(input: input, weight: weight, bias: bias, geometry: geometry)
+            .prefix(2).reduce(1, *)
+        var invStd = [Float](repeating: 0, count: planes)
+        let y = try invStd.withUnsafeMutableBufferPointer { inv in
+            try runConvolution({ x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, o, t in
+                cmfk_conv3d_instnorm_lrelu_train_f32(x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, eps, slope, o,
+                                                     inv.baseAddress, t)
+            }, name: "oneDNN convolution + instance norm (training)", input: input, weight: weight, bias: bias,
+               geometry: geometry, threads: threads)
+        }
+        return (y, invStd)
+    }
+
+    /// oneDNN's backward-data primitive (blocked layouts inside, plain at the interface).
+    public func backwardData(_ gradOutput: Tensor, weight: Tensor, inputShape: [Int], geometry: ConvolutionGeometry,
+                             threads: Int) throws -> Tensor {
+        try runConvolutionBackwardData(cmfk_conv3d_backward_data_f32, name: "oneDNN convolution backward data",
+                                       gradOutput: gradOutput, weight: weight, inputShape: inputShape,
+                                       geometry: geometry, threads: threads)
+    }
+
+    /// oneDNN's backward-weights primitive (blocked layouts inside, plain at the interface).
+    public func backwardWeights(_ input: Tensor, gradOutput: Tensor, weightShape: [Int], withBias: Bool,
+                                geometry: ConvolutionGeometry, threads: Int) throws -> (weight: Tensor, bias: Tensor?) {
+        try runConvolutionBackwardWeights(cmfk_conv3d_backward_weights_f32, name: "oneDNN convolution backward weights",
+                                          input: input, gradOutput: gradOutput, weightShape: weightShape,
+                                          withBias: withBias, geometry: geometry, threads: threads)
+    }
+
     /// Whether oneDNN shares our OpenMP runtime (LLVM libomp) in this process.
     public static var sharesOpenMPRuntime: Bool { cmfk_dnnl_shares_openmp_runtime() == 1 }
 }

@@ -16,6 +16,23 @@ extension Tensor {
         try kernelCheck(rc, "instance norm")
     }
 
+    /// `instanceNormLeakyReLU` for training (the same kernel, the same result), returning the
+    /// `1/sqrt(var + eps)` of every (sample, channel), index `n * C + c`, which
+    /// `instanceNormLeakyReLUBackward` needs.
+    public mutating func instanceNormLeakyReLUTraining(eps: Float = 1e-5, slope: Float, threads: Int) throws -> [Float] {
+        let (n, c, _, _, _) = try dims5("instance norm input")
+        let plane = planeCount
+        var invStd = [Float](repeating: 0, count: n * c)
+        let rc = storage.withUnsafeMutableBufferPointer { x in
+            invStd.withUnsafeMutableBufferPointer { inv in
+                cmfk_instnorm_lrelu_train_f32(x.baseAddress, Int64(n * c), Int64(plane), eps, slope, inv.baseAddress,
+                                              Int32(threads))
+            }
+        }
+        try kernelCheck(rc, "instance norm")
+        return invStd
+    }
+
     /// Leaky ReLU in place: `x < 0 ? slope*x : x`.
     public mutating func leakyReLU(slope: Float, threads: Int) throws {
         let count = storage.count
