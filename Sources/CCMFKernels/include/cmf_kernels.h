@@ -228,4 +228,7 @@ int cmfk_malloc_keep_freed(void);
 /* ---- Network layers (cmf_nn.h: convolution, normalisation, pooling, ...) -------------- */
 #include "cmf_nn.h"
 
+/* ---- Training patches (cmf_patch.h: crop with mirroring, intensity augmentation) ------ */
+#include "cmf_patch.h"
+
 #endif
