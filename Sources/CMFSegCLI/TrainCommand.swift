@@ -108,7 +108,8 @@ struct TrainCommand: ParsableCommand {
         say("done: step \(trainer.step) in \(Self.duration(elapsed)) (\(trainer.step - firstStep) steps); models in \(c.outputFolder)\(trainer.bestValidation.map { String(format: "; best validation mean Dice %.3f at step %d (%@)", $0.dice, $0.step, trainer.bestModelPath) } ?? "")")
     }
 
-    func say(_ s: String) { print("cmfseg: \(s)"); fflush(stdout) }
+    /// One line on stdout, unbuffered (a background run's log file shows it at once).
+    func say(_ s: String) { FileHandle.standardOutput.write(Data("cmfseg: \(s)\n".utf8)) }
 
     static func duration(_ s: Double) -> String {
         guard s.isFinite else { return "?" }
@@ -118,8 +119,9 @@ struct TrainCommand: ParsableCommand {
 }
 
 /// SIGINT / SIGTERM ask the training loop to stop after the current step (a second signal
-/// is ignored: the checkpoint must complete).
-final class StopSignal: Sendable {
+/// is ignored: the checkpoint must complete). The sources are set once in `init` and only
+/// read afterwards, hence `@unchecked`.
+final class StopSignal: @unchecked Sendable {
     private let flag = Atomic<Bool>(false)
     private let sources: [any DispatchSourceSignal]
 

@@ -9,6 +9,13 @@ public struct ForwardContext: Sendable {
     /// (a 128³ CMFF forward takes seconds, so cancelling between windows alone is slow).
     public var isCancelled: (@Sendable () -> Bool)?
 
+    /// Leaky-ReLU derivatives pinned at given voxels of given blocks (block name as in the
+    /// parameter names, e.g. `net_0.conv_norm_lrelu_13`; flat `[N, C, D, H, W]` index;
+    /// derivative 1 or the slope). Empty in normal use. A voxel whose normalised value is
+    /// within float rounding of 0 sits on either side of the kink depending on summation
+    /// order; comparing gradients with an oracle (PyTorch) needs the oracle's choices there.
+    public var pinnedLeakyDerivatives: [String: [(index: Int, derivative: Float)]] = [:]
+
     public init(engine: any ConvolutionEngine = defaultConvolutionEngine(), threads: Int = 0,
                 isCancelled: (@Sendable () -> Bool)? = nil) {
         self.engine = engine

@@ -50,7 +50,15 @@ extension CNL {
     /// - Returns: ∂L/∂input when `needInputGradient`, else nil.
     public func backward(input: Tensor, saved: CNLSaved, gradOutput: Tensor, name: String, grads: inout Gradients,
                          needInputGradient: Bool, _ ctx: ForwardContext) throws -> Tensor? {
-        let pre = try saved.output.instanceNormLeakyReLUBackward(gradOutput: gradOutput, invStd: saved.invStd,
+        var g = gradOutput
+        if let pins = ctx.pinnedLeakyDerivatives[name] {
+            // The kernel applies 1 where y >= 0, else the slope; scale so it yields the pin.
+            let slope = activation.slope
+            for (i, d) in pins where i >= 0 && i < g.count {
+                g.storage[i] *= d / (saved.output.storage[i] >= 0 ? 1 : slope)
+            }
+        }
+        let pre = try saved.output.instanceNormLeakyReLUBackward(gradOutput: g, invStd: saved.invStd,
                                                                  slope: activation.slope, threads: ctx.threads)
         return try conv.backward(input: input, gradOutput: pre, name: name + ".0", grads: &grads,
                                  needInputGradient: needInputGradient, ctx)

@@ -184,20 +184,27 @@ public final class Trainer {
         var options = try SegmentationOptions(for: model)
         options.window.overlap = configuration.validationOverlap
         var scores: [ValidationResult.CaseScore] = []
-        for (name, paths, seg) in try Self.validationCases(folder) {
-            let result = try model.segment(Segmenter.readCase(paths), options: options)
-            let e = try BraTSEvaluator().evaluate(reference: Nifti.readLabels(seg), prediction: result.labels)
-            scores.append(.init(name: name, result: e))
+        for c in try Self.validationCases(folder) {
+            let result = try model.segment(Segmenter.readCase(c.images), options: options)
+            let e = try BraTSEvaluator().evaluate(reference: Nifti.readLabels(c.seg!), prediction: result.labels)
+            scores.append(.init(name: c.name, result: e))
         }
         return ValidationResult(cases: scores)
     }
 
-    /// The validation cases of `folder`: every case folder with all four images and a seg.
-    static func validationCases(_ folder: String) throws -> [(String, [Modality: String], String)] {
-        try TrainingDataset.caseFolders(folder).map { name, dir in
-            var paths: [Modality: String] = [:]
-            for m in Modality.allCases { paths[m] = "\(dir)/\(name)_\(m.rawValue).nii.gz" }
-            return (name, paths, "\(dir)/\(name)_seg.nii.gz")
+    /// The validation cases of `folder`.
+    /// - Throws: `CMFError.invalidArgument` for an empty folder or a case without all four
+    ///   images and a label map (named).
+    static func validationCases(_ folder: String) throws -> [CaseFolder] {
+        let cases = try CaseFolder.folders(in: folder).map(CaseFolder.init)
+        guard !cases.isEmpty else { throw CMFError.invalidArgument("validation folder \(folder) has no case folders") }
+        for c in cases {
+            let missing = Modality.allCases.filter { c.images[$0] == nil }.map { c.expectedFile($0.rawValue) }
+                + (c.seg == nil ? [c.expectedFile("seg")] : [])
+            guard missing.isEmpty else {
+                throw CMFError.invalidArgument("validation case \(c.name) (\(c.path)) lacks \(missing.joined(separator: ", "))")
+            }
         }
+        return cases
     }
 }

@@ -34,7 +34,7 @@ final class TrainerTests: XCTestCase {
         c.augmentation = .none
         let trainer = try Trainer(c)
         var losses: [Double] = []
-        try trainer.run { if case .step(let r) = $0 { losses.append(r.values["loss"] ?? .nan) } }
+        try trainer.run(report: { if case .step(let r) = $0 { losses.append(r.values["loss"] ?? .nan) } })
         XCTAssertEqual(losses.count, 150)
         let first = losses.prefix(25).reduce(0, +) / 25, last = losses.suffix(25).reduce(0, +) / 25
         print("mean loss of the first 25 steps \(first), of the last 25 \(last)")
