@@ -2,17 +2,17 @@ import CCMFKernels
 import Foundation
 
 extension PatchSampler {
-    /// Applies the plan's intensity transformations channel by channel, in place on the
+    /// Applies the draw's intensity transformations channel by channel, in place on the
     /// patch's `[C, D, H, W]` values (see ``AugmentationOptions`` and `cmf_patch.h`).
-    func applyIntensity(_ plan: Plan, to storage: inout [Float]) {
-        let a = plan.augmentation
-        guard a.scale != nil || a.shift != nil || a.gamma != nil || plan.biasCoefficients != nil else { return }
+    func applyIntensity(_ draw: Draw, to storage: inout [Float]) {
+        let a = draw.augmentation
+        guard a.scale != nil || a.shift != nil || a.gamma != nil || draw.biasCoefficients != nil else { return }
         let p = patch
         storage.withUnsafeMutableBufferPointer { buf in
             for c in 0..<dataset.modalities.count {
                 let gamma = Float(a.gamma?[c] ?? 1), scale = Float(a.scale?[c] ?? 1), shift = Float(a.shift?[c] ?? 0)
                 let x = buf.baseAddress! + c * p.count
-                if let coefficients = plan.biasCoefficients?[c], let amplitude = a.biasAmplitude?[c] {
+                if let coefficients = draw.biasCoefficients?[c], let amplitude = a.biasAmplitude?[c] {
                     let (bx, by, bz) = Self.biasProfiles(coefficients, amplitude: amplitude, patch: p)
                     _ = cmfk_patch_intensity_f32(x, Int64(p.nx), Int64(p.ny), Int64(p.nz), bx, by, bz, gamma, scale, shift)
                 } else if gamma != 1 || scale != 1 || shift != 0 {

@@ -56,13 +56,13 @@ public struct PatchSampler: Sendable {
 
     /// The sample of training step `step`: the same step gives the same sample on every run.
     public func batch(step: Int) -> TrainingBatch {
-        render(plan(step: step), step: step)
+        render(draw(step: step), step: step)
     }
 
     // MARK: Drawing
 
     /// Everything random about one sample.
-    struct Plan: Equatable {
+    struct Draw: Equatable {
         var caseIndex: Int
         var origin: SIMD3<Int>
         var centredOnForeground: Bool
@@ -77,7 +77,7 @@ public struct PatchSampler: Sendable {
         Int(rng.next().multipliedFullWidth(by: UInt64(n)).high)
     }
 
-    func plan(step: Int) -> Plan {
+    func draw(step: Int) -> Draw {
         var rng = SeededRandom(seed: SeededRandom.derivedSeed(seed, index: step))
         let ci = Self.below(dataset.cases.count, &rng)
         let c = dataset.cases[ci]
@@ -127,14 +127,14 @@ public struct PatchSampler: Sendable {
             a.biasAmplitude = amplitudes
             bias = coefficients
         }
-        return Plan(caseIndex: ci, origin: origin, centredOnForeground: centred, augmentation: a, biasCoefficients: bias)
+        return Draw(caseIndex: ci, origin: origin, centredOnForeground: centred, augmentation: a, biasCoefficients: bias)
     }
 
     // MARK: Rendering
 
-    func render(_ plan: Plan, step: Int) -> TrainingBatch {
-        let c = dataset.cases[plan.caseIndex]
-        let s = c.shape, p = patch, o = plan.origin, a = plan.augmentation
+    func render(_ draw: Draw, step: Int) -> TrainingBatch {
+        let c = dataset.cases[draw.caseIndex]
+        let s = c.shape, p = patch, o = draw.origin, a = draw.augmentation
         let channels = dataset.modalities.count
         let (fx, fy, fz) = (a.flipX ? Int32(1) : 0, a.flipY ? Int32(1) : 0, a.flipZ ? Int32(1) : 0)
         var status: Int32 = 0
@@ -166,9 +166,9 @@ public struct PatchSampler: Sendable {
             n = p.count
         }
         precondition(status == 0, "patch \(p) at \(o) does not fit case \(c.name) (\(s))")
-        applyIntensity(plan, to: &storage)
+        applyIntensity(draw, to: &storage)
         return TrainingBatch(input: Tensor(shape: [1, channels, p.nz, p.ny, p.nx], storage: storage), labels: labels,
-                             caseIndex: plan.caseIndex, origin: o, step: step,
-                             centredOnForeground: plan.centredOnForeground, augmentation: a)
+                             caseIndex: draw.caseIndex, origin: o, step: step,
+                             centredOnForeground: draw.centredOnForeground, augmentation: a)
     }
 }

@@ -107,76 +107,9 @@ extension TrainingDataset {
         var paths: [Modality: String] = [:]
         for m in modalities { paths[m] = c.images[m] }
         guard let segPath = c.seg else { throw CMFError.invalidArgument("no label map \(c.expectedFile("seg")) in \(c.path)") }
-        let input = try Segmenter.readCase(paths)
-        let seg = try Nifti.readLabels(segPath)
-        if let first = modalities.first, let v = input.volumes[first] {
-            try Nifti.requireSameGrid([(paths[first] ?? "", v.shape, v.geometry), (segPath, seg.shape, seg.geometry)])
-        }
-        let (classes, labelled) = try classIndices(seg.voxels, classValues: classValues, file: segPath)
-        let prepared = try Preprocessor.run(input, modalities: modalities, options: preprocess, minimumSize: minimumSize)
-        let pad = prepared.paddedShape
-        guard pad.count < Int(Int32.max) else {
-            throw CMFError.invalidArgument("\(segPath): the padded crop \(pad) has too many voxels for training")
-        }
-        let (labels, inside) = cropLabels(classes, grid: seg.shape, box: prepared.box, padded: pad)
-        let fg = TrainingCase.foregroundIndex(labels, classCount: classValues.count)
-        let channels: TrainingCase.Channels = storage == .float32
-            ? .float32(prepared.input.storage) : .halving(prepared.input.storage)
-        return TrainingCase(name: c.name, shape: pad, modalities: modalities, channels: channels, labels: labels,
-                            foreground: fg.indices, foregroundCounts: fg.counts, box: prepared.box,
-                            gridShape: prepared.gridShape, labelsOutsideBox: labelled - inside)
-    }
-
-    /// Label values → class indices, and how many voxels are labelled (not background).
-    /// - Throws: `CMFError.format` naming the file, each value outside `classValues` and its
-    ///   voxel count.
-    static func classIndices(_ values: [UInt8], classValues: [Int], file: String) throws -> (classes: [UInt8], labelled: Int) {
-        var lut = [UInt8](repeating: 0xFF, count: 256)
-        for (k, v) in classValues.enumerated() { lut[v] = UInt8(k) }
-        var histogram = [Int](repeating: 0, count: 256)
-        let classes = histogram.withUnsafeMutableBufferPointer { h in
-            lut.withUnsafeBufferPointer { t in
-                values.withUnsafeBufferPointer { src in
-                    [UInt8](unsafeUninitializedCapacity: src.count) { dst, n in
-                        for i in 0..<src.count {
-                            let v = src[i]
-                            h[Int(v)] += 1
-                            dst[i] = t[Int(v)]
-                        }
-                        n = src.count
-                    }
-                }
-            }
-        }
-        let bad = (0..<256).filter { lut[$0] == 0xFF && histogram[$0] > 0 }
-        guard bad.isEmpty else {
-            let list = bad.map { "\($0) (\(histogram[$0]) voxel\(histogram[$0] == 1 ? "" : "s"))" }.joined(separator: ", ")
-            throw CMFError.format("\(file) holds label values outside the classes \(classValues): \(list)")
-        }
-        return (classes, values.count - histogram[0])
-    }
-
-    /// The box of `classes` (on `grid`) zero-padded to `padded`, and the number of non-zero
-    /// voxels inside the box.
-    static func cropLabels(_ classes: [UInt8], grid: Shape3, box: Box3, padded: Shape3) -> ([UInt8], Int) {
-        let crop = box.shape
-        var out = [UInt8](repeating: 0, count: padded.count)
-        var inside = 0
-        out.withUnsafeMutableBufferPointer { dst in
-            classes.withUnsafeBufferPointer { src in
-                for z in 0..<crop.nz {
-                    for y in 0..<crop.ny {
-                        let s = grid.index(box.lower.x, box.lower.y + y, box.lower.z + z), d = padded.index(0, y, z)
-                        for x in 0..<crop.nx {
-                            let v = src[s + x]
-                            dst[d + x] = v
-                            if v != 0 { inside += 1 }
-                        }
-                    }
-                }
-            }
-        }
-        return (out, inside)
+        return try TrainingCase(name: c.name, input: try Segmenter.readCase(paths), labels: try Nifti.readLabels(segPath),
+                                labelSource: segPath, modalities: modalities, classValues: classValues,
+                                preprocess: preprocess, minimumSize: minimumSize, storage: storage)
     }
 
     // MARK: Errors and workers

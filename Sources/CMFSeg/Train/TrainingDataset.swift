@@ -4,7 +4,8 @@
 /// Load one with ``load(folder:modalities:classValues:preprocess:minimumSize:storage:threads:progress:)``.
 public struct TrainingDataset: Sendable {
     /// How the normalised channels are held: float32 as computed, or float16 (half the image
-    /// bytes; values within 2⁻¹¹ relative, widened back to float32 when a patch is cropped).
+    /// bytes; values within 2⁻¹¹ relative — 3·10⁻⁸ absolute below 6·10⁻⁵, half precision's
+    /// subnormal range — widened back to float32 when a patch is cropped).
     public enum Storage: String, Sendable, CaseIterable {
         case float32, float16
     }

@@ -135,6 +135,17 @@ final class TrainingDataTests: XCTestCase {
                 XCTAssertEqual(Array(f), f.sorted())
             }
             bytes += values.count * 4 + c.labels.count + c.foreground.count * 4
+
+            // The same case prepared in memory.
+            let m = try TrainingCase(name: c.name, input: input, labels: seg, modalities: modalities, minimumSize: patch)
+            XCTAssertEqual(m.channels.floats, values)
+            XCTAssertEqual(m.labels, c.labels)
+            XCTAssertEqual(m.foreground, c.foreground)
+            XCTAssertEqual(m.foregroundCounts, c.foregroundCounts)
+            let shifted = LabelMap(shape: Shape3(seg.shape.nx + 1, seg.shape.ny, seg.shape.nz), geometry: seg.geometry, repeating: 0)
+            assertRefused(try TrainingCase(name: c.name, input: input, labels: shifted, labelSource: "shifted.nii",
+                                           modalities: modalities, minimumSize: patch),
+                          kind: "shape", mentions: ["shifted.nii", "not on the same grid"])
         }
         XCTAssertEqual(ds.memoryBytes, bytes)
     }
@@ -599,6 +610,23 @@ final class TrainingDataTests: XCTestCase {
     }
 
     // MARK: Speed
+
+    /// Opt-in: loads the case folders in `$CMFSEG_TRAINING_DATA` (e.g. `cmfseg phantom`
+    /// output) both ways and prints crop sizes, bytes per case and load times.
+    func testLoadingACohortFolder() throws {
+        guard let dir = ProcessInfo.processInfo.environment["CMFSEG_TRAINING_DATA"] else {
+            throw XCTSkip("set CMFSEG_TRAINING_DATA to a folder of case folders")
+        }
+        for storage in TrainingDataset.Storage.allCases {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            let ds = try TrainingDataset.load(folder: dir, minimumSize: Shape3(128, 128, 128), storage: storage)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
+            for c in ds.cases {
+                print("\(storage.rawValue) \(c.name): grid \(c.gridShape), box \(c.box.shape), padded \(c.shape), \(c.memoryBytes) bytes (images \(c.channels.bytes), labels \(c.labels.count), foreground \(c.foreground.count * 4))")
+            }
+            print("\(storage.rawValue): \(ds.cases.count) cases, \(ds.memoryBytes) bytes, loaded in \(String(format: "%.1f", seconds)) s")
+        }
+    }
 
     func testDrawTimes() throws {
         // A case of a BraTS brain box's size (about 140 × 172 × 140 after cropping).
