@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Trains a CMFF model on generated phantoms with cmfseg's own commands, resumably: run it
+# again after an interruption and every stage continues where it stopped (finished stages
+# are skipped, training resumes from its last checkpoint). Logs and checkpoints stay in
+# WORK (default /var/tmp/cmfseg-train), outside the source tree.
+#
+#   Tests/Scripts/train_model.sh [--cmft-steps N] [--steps N] [--width F] [--patch P]
+#
+# Stages: 1. phantoms: 40 training cases (seed 1000) and 6 validation cases (seed 9000);
+#         2. with --cmft-steps N > 0: CMFT (CycleGAN, no labels) for N iterations, then the
+#            parameter transfer into CMFF's branches;
+#         3. CMFF for --steps steps (validated on 3 validation cases every 500 steps).
+# Environment: CMFSEG (the cmfseg binary; default: a release build of this tree), THREADS (2).
+set -euo pipefail
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+work="${WORK:-/var/tmp/cmfseg-train}"
+cmft_steps=0; steps=20000; width=16; patch=64; lr=3e-4; seed=1
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --cmft-steps) cmft_steps="$2"; shift 2 ;;
+        --steps) steps="$2"; shift 2 ;;
+        --width) width="$2"; shift 2 ;;
+        --patch) patch="$2"; shift 2 ;;
+        --lr) lr="$2"; shift 2 ;;
+        --seed) seed="$2"; shift 2 ;;
+        *) echo "usage: $0 [--cmft-steps N] [--steps N] [--width F] [--patch P] [--lr LR] [--seed S]" >&2; exit 2 ;;
+    esac
+done
+threads="${THREADS:-2}"
+if [ -z "${CMFSEG:-}" ]; then
+    swift build -c release --package-path "$root" --product cmfseg-cli >&2
+    mkdir -p "$work/bin"
+    cp "$root/.build/release/cmfseg-cli" "$work/bin/cmfseg"   # a rebuild of the tree must not change a running job
+    CMFSEG="$work/bin/cmfseg"
+fi
+mkdir -p "$work"
+data="$work/data"
+
+# 1. Phantoms (each case folder appears complete or not at all; existing ones are kept).
+if [ ! -d "$data/train/phantom_0039" ]; then
+    "$CMFSEG" phantom --out "$data/train" --cases 40 --seed 1000 --threads "$threads" --force
+fi
+if [ ! -d "$data/val/phantom_0005" ]; then
+    "$CMFSEG" phantom --out "$data/val" --cases 6 --seed 9000 --threads "$threads" --force
+fi
+mkdir -p "$data/val3"
+for c in phantom_0000 phantom_0001 phantom_0002; do ln -sfn "../val/$c" "$data/val3/$c"; done
+
+resume() { [ -f "$1/checkpoint.safetensors" ] && echo "--resume $1/checkpoint.safetensors" || true; }
+
+# 2. CMFT and the parameter transfer.
+init=()
+if [ "$cmft_steps" -gt 0 ]; then
+    gan="$work/cmft-f$width-p$patch"
+    # shellcheck disable=SC2046
+    "$CMFSEG" train cmft --data "$data/train" --out "$gan" --patch "$patch" --steps "$cmft_steps" --seed "$seed" \
+        --threads "$threads" --base-filters "$width" --lr 1e-4 --checkpoint-every 25 --log-every 10 $(resume "$gan")
+    "$CMFSEG" transfer --generators "$gan/x2y.safetensors" "$gan/y2x.safetensors" --out "$gan/transfer.safetensors"
+    init=(--init "$gan/transfer.safetensors")
+fi
+
+# 3. CMFF.
+run="$work/cmff-f$width-p$patch$([ "$cmft_steps" -gt 0 ] && echo "-cmft$cmft_steps")"
+# shellcheck disable=SC2046
+"$CMFSEG" train cmff --data "$data/train" --val "$data/val3" --out "$run" --patch "$patch" --steps "$steps" \
+    --seed "$seed" --threads "$threads" --base-filters "$width" --lr "$lr" --checkpoint-every 25 \
+    --validate-every 500 --val-overlap 0.25 --log-every 10 "${init[@]}" $(resume "$run")
+echo "model: $run/best.safetensors (best validation), $run/model.safetensors (last step)"
