@@ -87,7 +87,9 @@ static int backward_weights_taps(const float *in, int64_t n, int64_t ci, int64_t
                         for (int64_t e = 0; e < kw; e++) {
                             const float *B = X + (z - z0 + a) * HWp + b * Wp + e;
                             float *Ct = C + ((a * kh + b) * kw + e) * co * ci;
-                            /* inside our parallel region oneDNN's sgemm runs on this thread only */
+                            /* inside our parallel region oneDNN's sgemm runs on this thread only
+                             * (when oneDNN is bound to a second OpenMP runtime, conv_dnnl.c, it
+                             * cannot see our region and may start its own threads: still correct) */
                             if (dnnl_sgemm('N', 'T', co, ci, K, 1.0f, G, K, B, slab_planes * HWp, 1.0f, Ct, ci) !=
                                 dnnl_success)
                                 bad[id] = 1;
