@@ -4,11 +4,117 @@
  * As the forward (conv_dnnl.c, whose engine, thread and reorder helpers these share), the
  * primitives are created with every layout "any" so oneDNN picks its blocked layouts, and
  * plain arrays are reordered in and out around the call. oneDNN's backward primitives take
- * the forward primitive descriptor (prop kind forward_training) as their hint. */
+ * the forward primitive descriptor (prop kind forward_training) as their hint.
+ *
+ * Backward weights on AVX2-only hosts: oneDNN 2.6 has no blocked JIT kernel for these 3-D
+ * shapes there and falls back to its im2col + gemm implementation ("x64:gemm:jit" in every
+ * layout tried), about 4x slower than the forward (16->16 channels, 3x3x3, 64^3, 2 threads:
+ * 400-540 ms vs 138 ms). For stride 1 we then compute it as one small GEMM per kernel tap on
+ * a zero-padded copy of the input (oneDNN's sgemm), 130 ms for the same layer; see
+ * backward_weights_taps. Hosts where oneDNN offers a JIT kernel keep the primitive. */
 #include "cmf_nn.h"
 #include <dnnl.h>
 #include "nn_internal.h"
 #include <stdlib.h>
+#include <string.h>
+
+/* Output planes per work item of backward_weights_taps: bounds the padded copy per thread to
+ * (SLAB + kd - 1) planes of each input channel. */
+#define SLAB 8
+
+/* Stride-1 weight gradient, one GEMM per tap. With the input zero-padded to Dp x Hp x Wp and
+ * the output gradient g laid out on the same row pitch (Wp; zeros for x >= ow), the tap
+ * (a, b, e) reads the padded input at a constant offset a*Hp*Wp + b*Wp + e from the output
+ * position, so for each output plane z
+ *     grad_w[:, :, tap] += G_z [co x K] * X_pad[:, z*Hp*Wp + offset ..][ci x K]^T,
+ * K = (oh - 1)*Wp + ow. Work items are (sample, slab of SLAB output planes), dealt to the
+ * threads in turn; each thread pads the input planes its slab reads, keeps its own
+ * accumulators, and the threads' sums are added in order at the end. */
+static int backward_weights_taps(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
+                                 const float *grad_out, int64_t co, int64_t kd, int64_t kh, int64_t kw, int64_t pad,
+                                 float *grad_weight, float *grad_bias, int nt) {
+    int64_t Hp = h + 2 * pad, Wp = w + 2 * pad, HWp = Hp * Wp;
+    int64_t od = d + 2 * pad - kd + 1, oh = Hp - kh + 1, ow = Wp - kw + 1, oplane = od * oh * ow;
+    int64_t taps = kd * kh * kw, K = (oh - 1) * Wp + ow, slab_planes = SLAB + kd - 1;
+    int64_t slabs = (od + SLAB - 1) / SLAB, items = n * slabs;
+    float *xbuf = malloc(sizeof(float) * (size_t)(nt * ci * slab_planes * HWp));
+    float *gbuf = malloc(sizeof(float) * (size_t)(nt * co * K));
+    float *acc = calloc((size_t)(nt * taps * co * ci), sizeof(float));
+    double *bsum = calloc((size_t)(nt * co), sizeof(double));
+    int *bad = calloc((size_t)nt, sizeof(int)); /* per thread: an sgemm call failed */
+    if (!xbuf || !gbuf || !acc || !bsum || !bad) {
+        free(xbuf); free(gbuf); free(acc); free(bsum); free(bad);
+        return -1;
+    }
+    #pragma omp parallel num_threads(nt)
+    {
+        int id = omp_get_thread_num(), nth = omp_get_num_threads();
+        float *X = xbuf + (int64_t)id * ci * slab_planes * HWp, *G = gbuf + (int64_t)id * co * K;
+        float *C = acc + (int64_t)id * taps * co * ci;
+        double *bs = bsum + (int64_t)id * co;
+        for (int64_t item = id; item < items; item += nth) {
+            int64_t s = item / slabs, z0 = (item % slabs) * SLAB, z1 = z0 + SLAB < od ? z0 + SLAB : od;
+            const float *x = in + s * ci * d * h * w, *g = grad_out + s * co * oplane;
+            /* padded input planes z0 .. z1 + kd - 2 (padded coordinates) */
+            for (int64_t c = 0; c < ci; c++)
+                for (int64_t zp = z0; zp < z1 + kd - 1; zp++) {
+                    float *dst = X + (c * slab_planes + zp - z0) * HWp;
+                    int64_t z = zp - pad;
+                    if (z < 0 || z >= d) { memset(dst, 0, sizeof(float) * (size_t)HWp); continue; }
+                    for (int64_t yp = 0; yp < Hp; yp++) {
+                        float *row = dst + yp * Wp;
+                        int64_t y = yp - pad;
+                        if (y < 0 || y >= h) { memset(row, 0, sizeof(float) * (size_t)Wp); continue; }
+                        memset(row, 0, sizeof(float) * (size_t)pad);
+                        memcpy(row + pad, x + ((c * d + z) * h + y) * w, sizeof(float) * (size_t)w);
+                        memset(row + pad + w, 0, sizeof(float) * (size_t)pad);
+                    }
+                }
+            for (int64_t z = z0; z < z1; z++) {
+                for (int64_t o = 0; o < co; o++) {
+                    float *go = G + o * K;
+                    for (int64_t y = 0; y < oh; y++) {
+                        const float *src = g + ((o * od + z) * oh + y) * ow;
+                        memcpy(go + y * Wp, src, sizeof(float) * (size_t)ow);
+                        if (y < oh - 1) memset(go + y * Wp + ow, 0, sizeof(float) * (size_t)(Wp - ow));
+                        double sum = 0;
+                        for (int64_t i = 0; i < ow; i++) sum += src[i];
+                        bs[o] += sum;
+                    }
+                }
+                for (int64_t a = 0; a < kd; a++)
+                    for (int64_t b = 0; b < kh; b++)
+                        for (int64_t e = 0; e < kw; e++) {
+                            const float *B = X + (z - z0 + a) * HWp + b * Wp + e;
+                            float *Ct = C + ((a * kh + b) * kw + e) * co * ci;
+                            /* inside our parallel region oneDNN's sgemm runs on this thread only
+                             * (when oneDNN is bound to a second OpenMP runtime, conv_dnnl.c, it
+                             * cannot see our region and may start its own threads: still correct) */
+                            if (dnnl_sgemm('N', 'T', co, ci, K, 1.0f, G, K, B, slab_planes * HWp, 1.0f, Ct, ci) !=
+                                dnnl_success)
+                                bad[id] = 1;
+                        }
+            }
+        }
+    }
+    int failed = 0;
+    for (int i = 0; i < nt; i++) failed |= bad[i];
+    for (int64_t o = 0; o < co; o++)
+        for (int64_t c = 0; c < ci; c++)
+            for (int64_t t = 0; t < taps; t++) {
+                float v = 0;
+                for (int i = 0; i < nt; i++) v += acc[(((int64_t)i * taps + t) * co + o) * ci + c];
+                grad_weight[(o * ci + c) * taps + t] = v;
+            }
+    if (grad_bias)
+        for (int64_t o = 0; o < co; o++) {
+            double v = 0;
+            for (int i = 0; i < nt; i++) v += bsum[(int64_t)i * co + o];
+            grad_bias[o] = (float)v;
+        }
+    free(xbuf); free(gbuf); free(acc); free(bsum); free(bad);
+    return failed ? -3 : 0;
+}
 
 #define TRY(x) do { if ((x) != dnnl_success) { rc = -3; goto done; } } while (0)
 
@@ -116,6 +222,15 @@ int cmfk_conv3d_backward_weights_f32(const float *in, int64_t n, int64_t ci, int
     TRY(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &s_any, &w_any,
                                                     with_bias ? &b_md : NULL, &d_any, g.strides, g.pads, g.pads));
     TRY(dnnl_primitive_desc_create(&pd, &cd, NULL, engine, fpd));
+    if (stride == 1) {
+        const char *impl = NULL;
+        if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl &&
+            strstr(impl, "gemm")) {
+            rc = backward_weights_taps(in, n, ci, d, h, w, grad_out, co, kd, kh, kw, pad, grad_weight, grad_bias,
+                                       NT(threads));
+            goto done;
+        }
+    }
     TRY(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
     TRY(dnnl_memory_create(&user[0], &s_plain, engine, (void *)in));
     TRY(dnnl_memory_create(&user[1], &d_plain, engine, (void *)grad_out));

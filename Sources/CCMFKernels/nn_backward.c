@@ -136,28 +136,41 @@ int cmfk_conv3d_backward_weights_f32_naive(const float *in, int64_t n, int64_t c
 
 /* ---- Instance norm + leaky ReLU ----------------------------------------------------- */
 
-/* Sums of g and g*n over [lo, hi) of one plane (n, g as in cmf_nn.h). */
+/* Sums of g and g*n over [lo, hi) of one plane (n, g as in cmf_nn.h), in LANES independent
+ * double accumulators so the loop vectorises without reassociating additions. */
+#define LANES 8
 static void norm_grad_sums(const float *y, const float *gy, int64_t lo, int64_t hi, float slope,
                            double *sg, double *sgn) {
-    double a = 0, b = 0;
-    for (int64_t i = lo; i < hi; i++) {
-        float yv = y[i];
-        double g = yv >= 0 ? gy[i] : (double)gy[i] * slope;
-        double nv = yv >= 0 ? yv : (double)(yv / slope);
-        a += g;
-        b += g * nv;
+    double a[LANES] = {0}, b[LANES] = {0};
+    int64_t i = lo;
+    for (; i + LANES <= hi; i += LANES)
+        for (int j = 0; j < LANES; j++) {
+            float yv = y[i + j], gv = gy[i + j];
+            float g = yv >= 0 ? gv : gv * slope;
+            float nv = yv >= 0 ? yv : yv / slope;
+            a[j] += g;
+            b[j] += (double)g * nv;
+        }
+    double sa = 0, sb = 0;
+    for (; i < hi; i++) {
+        float yv = y[i], gv = gy[i];
+        float g = yv >= 0 ? gv : gv * slope;
+        float nv = yv >= 0 ? yv : yv / slope;
+        sa += g;
+        sb += (double)g * nv;
     }
-    *sg = a;
-    *sgn = b;
+    for (int j = 0; j < LANES; j++) { sa += a[j]; sb += b[j]; }
+    *sg = sa;
+    *sgn = sb;
 }
 
-static void norm_grad_apply(const float *y, const float *gy, int64_t lo, int64_t hi, float slope, double inv,
-                            double mg, double mgn, float *gx) {
+static void norm_grad_apply(const float *y, const float *gy, int64_t lo, int64_t hi, float slope, float inv,
+                            float mg, float mgn, float *gx) {
     for (int64_t i = lo; i < hi; i++) {
-        float yv = y[i];
-        double g = yv >= 0 ? gy[i] : (double)gy[i] * slope;
-        double nv = yv >= 0 ? yv : (double)(yv / slope);
-        gx[i] = (float)(inv * (g - mg - nv * mgn));
+        float yv = y[i], gv = gy[i];
+        float g = yv >= 0 ? gv : gv * slope;
+        float nv = yv >= 0 ? yv : yv / slope;
+        gx[i] = inv * ((g - mg) - nv * mgn);
     }
 }
 
@@ -172,8 +185,8 @@ int cmfk_instnorm_lrelu_backward_f32(const float *y, const float *grad_y, int64_
             const float *yp = y + p * plane, *gp = grad_y + p * plane;
             double sg, sgn;
             norm_grad_sums(yp, gp, 0, plane, slope, &sg, &sgn);
-            norm_grad_apply(yp, gp, 0, plane, slope, inv_std[p], sg / (double)plane, sgn / (double)plane,
-                            grad_x + p * plane);
+            norm_grad_apply(yp, gp, 0, plane, slope, inv_std[p], (float)(sg / (double)plane),
+                            (float)(sgn / (double)plane), grad_x + p * plane);
         }
         return 0;
     }
@@ -191,7 +204,7 @@ int cmfk_instnorm_lrelu_backward_f32(const float *y, const float *grad_y, int64_
         }
         double sums[2];
         combine_parts(part, nt, 2, sums);
-        double mg = sums[0] / (double)plane, mgn = sums[1] / (double)plane, inv = inv_std[p];
+        float mg = (float)(sums[0] / (double)plane), mgn = (float)(sums[1] / (double)plane), inv = inv_std[p];
         #pragma omp parallel num_threads(nt)
         {
             int64_t lo, hi;
@@ -318,13 +331,26 @@ int cmfk_mul_channels_backward_f32(const float *x, int64_t c, int64_t plane, con
                                    const float *grad_out, float *grad_x, float *grad_m, int threads) {
     if (c <= 0 || plane <= 0) return -2;
     int nt = NT(threads);
+    /* Tiles of voxels: every channel row is read in order (no plane-sized strides per voxel);
+     * grad_m's sums over channels stay in a double tile. grad_out is read before grad_x is
+     * written at each index, so they may alias. */
+    enum { TILE = 512 };
+    int64_t tiles = (plane + TILE - 1) / TILE;
     #pragma omp parallel for num_threads(nt) schedule(static) if(c * plane > PAR_MIN)
-    for (int64_t i = 0; i < plane; i++) {
-        double acc = 0;
-        for (int64_t k = 0; k < c; k++) acc += (double)grad_out[k * plane + i] * x[k * plane + i];
-        float mv = m[i];
-        grad_m[i] = (float)acc;
-        for (int64_t k = 0; k < c; k++) grad_x[k * plane + i] = grad_out[k * plane + i] * mv;
+    for (int64_t t = 0; t < tiles; t++) {
+        int64_t i0 = t * TILE, i1 = i0 + TILE < plane ? i0 + TILE : plane;
+        double acc[TILE];
+        for (int64_t i = i0; i < i1; i++) acc[i - i0] = 0;
+        for (int64_t k = 0; k < c; k++) {
+            const float *go = grad_out + k * plane, *xk = x + k * plane;
+            float *gx = grad_x + k * plane;
+            for (int64_t i = i0; i < i1; i++) {
+                float g = go[i];
+                acc[i - i0] += (double)g * xk[i];
+                gx[i] = g * m[i];
+            }
+        }
+        for (int64_t i = i0; i < i1; i++) grad_m[i] = (float)acc[i - i0];
     }
     return 0;
 }
@@ -470,6 +496,31 @@ static double decimal_double(float f) {
     return (double)f;
 }
 
+/* The Adam element loop over [lo, hi). fmaf is exact wherever it runs, so the two builds
+ * below give the same bits; the "fma" one (chosen when the CPU has FMA) inlines and
+ * vectorises the instruction instead of calling libm. They hold no OpenMP region: the
+ * compiler's outlined region functions do not inherit the target attribute. */
+#define ADAM_BODY                                                                              \
+    for (int64_t i = lo; i < hi; i++) {                                                        \
+        float p = param[i];                                                                    \
+        float g = decay ? fmaf(p, wd, grad[i]) : grad[i];                                      \
+        float mi = m[i];                                                                       \
+        /* ATen's lerp: fma(w, end - self, self) for |w| < 0.5, else fma(w - 1, end - self, end) */ \
+        mi = small ? fmaf(w1, g - mi, mi) : fmaf(w1 - 1.0f, g - mi, g);                       \
+        /* addcmul's self + value*t1*t2, which x86 builds of ATen compile to one fused multiply-add */ \
+        float vi = fmaf(w2 * g, g, v[i] * b2f);                                                \
+        float denom = sqrtf(vi) / bc2s + epsf;                                                 \
+        param[i] = p + neg_step * mi / denom;                                                  \
+        m[i] = mi;                                                                             \
+        v[i] = vi;                                                                             \
+    }
+
+#define ADAM_ARGS float *restrict param, const float *restrict grad, float *restrict m, float *restrict v, \
+                  int64_t lo, int64_t hi, int decay, float wd, int small, float w1, float w2, float b2f, \
+                  float bc2s, float epsf, float neg_step
+__attribute__((target("fma"))) static void adam_range_fma(ADAM_ARGS) { ADAM_BODY }
+static void adam_range(ADAM_ARGS) { ADAM_BODY }
+
 int cmfk_adam_f32(float *param, const float *grad, float *m, float *v, int64_t count, float lr, float beta1,
                   float beta2, float eps, float weight_decay, int64_t step, int threads) {
     if (count < 0 || step < 1) return -2;
@@ -485,20 +536,13 @@ int cmfk_adam_f32(float *param, const float *grad, float *m, float *v, int64_t c
     float bc2s = (float)bias_correction2_sqrt, epsf = (float)decimal_double(eps);
     float neg_step = (float)(-step_size);           /* param.addcdiv_(exp_avg, denom, value=-step_size) */
     float wd = (float)decimal_double(weight_decay);  /* grad.add(param, alpha=weight_decay) */
-    int small = fabsf(w1) < 0.5f;
-    #pragma omp parallel for num_threads(nt) schedule(static) if(count > PAR_MIN)
-    for (int64_t i = 0; i < count; i++) {
-        float p = param[i];
-        float g = weight_decay != 0 ? fmaf(p, wd, grad[i]) : grad[i];
-        float mi = m[i];
-        /* ATen's lerp: fma(w, end - self, self) for |w| < 0.5, else fma(w - 1, end - self, end) */
-        mi = small ? fmaf(w1, g - mi, mi) : fmaf(w1 - 1.0f, g - mi, g);
-        /* addcmul's self + value*t1*t2, which x86 builds of ATen compile to one fused multiply-add */
-        float vi = fmaf(w2 * g, g, v[i] * b2f);
-        float denom = sqrtf(vi) / bc2s + epsf;
-        param[i] = p + neg_step * mi / denom;
-        m[i] = mi;
-        v[i] = vi;
+    int small = fabsf(w1) < 0.5f, decay = weight_decay != 0, fma = __builtin_cpu_supports("fma");
+    #pragma omp parallel num_threads(nt) if(count > PAR_MIN)
+    {
+        int64_t lo, hi;
+        split_range(count, &lo, &hi);
+        if (fma) adam_range_fma(param, grad, m, v, lo, hi, decay, wd, small, w1, w2, b2f, bc2s, epsf, neg_step);
+        else adam_range(param, grad, m, v, lo, hi, decay, wd, small, w1, w2, b2f, bc2s, epsf, neg_step);
     }
     return 0;
 }
