@@ -44,6 +44,35 @@ final class TrainCommandTests: XCTestCase {
         XCTAssertTrue(meta["training_command"]?.hasPrefix("cmfseg train cmff") ?? false, "\(meta)")
     }
 
+    /// CMFT writes the authors' four files; a generator translates a case on its grid.
+    func testCMFTAndTranslate() throws {
+        let data = try XCTUnwrap(Self.data)
+        let out = try Fixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: out) }
+        var r = try CLI.run(["train", "cmft", "--data", data.path, "--out", out.path, "--patch", "32", "--base-filters", "2",
+                             "--threads", "2", "--steps", "2", "--log-every", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        XCTAssertTrue(r.stdout.contains("adv_a") && r.stdout.contains("cyc_b"), r.stdout)
+        for f in ["x2y", "y2x", "dx", "dy"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("\(f).safetensors").path), f)
+        }
+        let synth = out.appendingPathComponent("synth").path
+        r = try CLI.run(["translate", "--weights", out.appendingPathComponent("x2y.safetensors").path,
+                         "--in", data.appendingPathComponent("phantom_0001").path, "--out", synth, "--threads", "2"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let t2 = try Nifti.readImage(synth + "/phantom_0001_t2_synth.nii.gz")
+        let real = try Nifti.readImage(data.appendingPathComponent("phantom_0001/phantom_0001_t2.nii.gz").path)
+        XCTAssertEqual(t2.shape, real.shape)
+        XCTAssertTrue(zip(t2.voxels, real.voxels).allSatisfy { $1 != 0 || $0 == 0 }, "synthesised values outside the brain")
+        XCTAssertTrue(t2.voxels.contains { $0 != 0 })
+        XCTAssertTrue(FileManager.default.fileExists(atPath: synth + "/phantom_0001_flair_synth.nii.gz"))
+        // A segmentation network does not translate.
+        r = try CLI.run(["translate", "--weights", Fixtures.path("pytorch/disc_dx5.safetensors"), "--in",
+                         data.appendingPathComponent("phantom_0001").path, "--out", synth])
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("does not translate"), r.stderr)
+    }
+
     func testSIGINTStopsAfterTheStepWithACheckpoint() throws {
         let data = try XCTUnwrap(Self.data)
         let out = try Fixtures.scratchDirectory()
