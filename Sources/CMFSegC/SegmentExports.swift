@@ -89,16 +89,16 @@ public func cmf_segment_default_params() -> cmf_segment_params {
 
 /// The pipeline options a params struct asks for, on top of the model's defaults.
 private func options(_ p: cmf_segment_params, model: SegmentationModel, in f: String) throws -> (SegmentationOptions, InferenceControl) {
-    var o = try SegmentationOptions(for: model)
+    var o = SegmentationOptions(for: model)
     o.threads = Int(p.threads)
     o.window.overlap = Double(p.overlap)
     o.window.mirroring = p.tta != 0
     let patch = [Int(p.patch.0), Int(p.patch.1), Int(p.patch.2)]
     if patch != [0, 0, 0] {
-        guard patch.allSatisfy({ $0 > 0 }) else {
+        guard let shape = Shape3(dhw: patch) else {
             throw CMFError.invalidArgument("\(f): params->patch \(patch) must be three positive sizes, or 0,0,0 for the model's")
         }
-        o.window.patch = Shape3(patch[2], patch[1], patch[0])
+        o.window.patch = shape
     }
     o.preprocess.nonFinite = p.nonfinite_to_zero != 0 ? .replaceWithZero : .error
     if p.postprocess == 0 {

@@ -51,7 +51,7 @@ struct DemoCommand: ParsableCommand {
             let prediction = folder.appendingPathComponent("\(caseFolder.lastPathComponent)_pred.nii.gz").path
             let line = ProgressLine("segmenting")
             let result = try model.segmentFiles(files.images.mapValues(\.path), output: prediction,
-                                                options: try segmentationOptions(for: model),
+                                                options: segmentationOptions(for: model),
                                                 control: InferenceControl(progress: line.update))
             line.finish()
             print("\(prediction): \(result.summary)")
@@ -78,8 +78,8 @@ struct DemoCommand: ParsableCommand {
         }
     }
 
-    private func segmentationOptions(for model: SegmentationModel) throws -> SegmentationOptions {
-        var options = try SegmentationOptions(for: model)
+    private func segmentationOptions(for model: SegmentationModel) -> SegmentationOptions {
+        var options = SegmentationOptions(for: model)
         options.threads = threads
         return options
     }

@@ -50,7 +50,7 @@ struct SegmentCommand: ParsableCommand {
     func validate() throws {
         guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
         guard overlap.isFinite, overlap >= 0, overlap < 1 else { throw ValidationError("--overlap must be in [0, 1)") }
-        guard patch.isEmpty || (patch.count == 3 && patch.allSatisfy { $0 > 0 }) else {
+        guard patch.isEmpty || Shape3(dhw: patch) != nil else {
             throw ValidationError("--patch needs three positive sizes D H W")
         }
         guard ["ed", "ncr"].contains(smallETTo) else { throw ValidationError("--small-et-to must be ed or ncr") }
@@ -78,8 +78,8 @@ struct SegmentCommand: ParsableCommand {
         let model = weights.isEmpty ? try SegmentationModel.loadDefault(context: context)
                                     : try SegmentationModel(weightPaths: weights, context: context)
         for note in model.notes { FileHandle.standardError.write(Data("cmfseg: note: \(note)\n".utf8)) }
-        var options = try SegmentationOptions(for: model)
-        if !patch.isEmpty { options.window.patch = Shape3(patch[2], patch[1], patch[0]) }
+        var options = SegmentationOptions(for: model)
+        if let p = Shape3(dhw: patch) { options.window.patch = p }
         options.window.overlap = overlap
         options.window.mirroring = tta
         options.threads = threads

@@ -44,18 +44,20 @@ struct TrainCommand: ParsableCommand {
         guard TrainingConfiguration.Task(rawValue: task) != nil else {
             throw ValidationError("TASK must be one of \(TrainingConfiguration.Task.allCases.map(\.rawValue).joined(separator: ", "))")
         }
-        guard patch.count == 1 || patch.count == 3 else { throw ValidationError("--patch takes one size or three (D H W)") }
+        guard Shape3(dhw: patchDHW) != nil else { throw ValidationError("--patch takes one positive size or three (D H W)") }
         guard pair == "a" || pair == "b" else { throw ValidationError("--pair must be a or b") }
         guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
     }
+
+    /// `--patch` as D, H, W (one size: a cube).
+    var patchDHW: [Int] { patch.count == 1 ? [patch[0], patch[0], patch[0]] : patch }
 
     func makeConfiguration() -> TrainingConfiguration {
         var c = TrainingConfiguration(dataFolder: data, outputFolder: out)
         c.task = TrainingConfiguration.Task(rawValue: task)!
         c.pair = pair == "a" ? 0 : 1
         c.validationFolder = val
-        let p = patch.count == 1 ? [patch[0], patch[0], patch[0]] : patch
-        c.patch = Shape3(p[2], p[1], p[0])
+        if let p = Shape3(dhw: patchDHW) { c.patch = p }
         c.steps = steps
         c.seed = seed
         c.threads = threads

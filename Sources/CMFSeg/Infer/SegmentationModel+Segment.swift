@@ -1,26 +1,5 @@
 import Foundation
 
-extension SegmentationOptions {
-    /// The defaults for a model: its patch, class values and normalisation (metadata, or the
-    /// authors' defaults the model reports), everything else as ``init()``.
-    /// - Throws: `CMFError.unsupported` for a normalisation this library does not implement,
-    ///   `.format` for class values outside 0...255.
-    public init(for model: SegmentationModel) throws {
-        self.init()
-        guard model.patch.count == 3 else { throw CMFError.format("model patch \(model.patch) is not D,H,W") }
-        window.patch = Shape3(model.patch[2], model.patch[1], model.patch[0])
-        guard model.classValues.allSatisfy({ (0...255).contains($0) }) else {
-            throw CMFError.format("model class values \(model.classValues) must be in 0...255")
-        }
-        classValues = model.classValues.map { UInt8($0) }
-        guard let n = PreprocessOptions.Normalization(rawValue: model.normalization) else {
-            let known = PreprocessOptions.Normalization.allCases.map(\.rawValue).joined(separator: ", ")
-            throw CMFError.unsupported("the model was trained with normalization \"\(model.normalization)\", which this library does not implement (known: \(known))")
-        }
-        preprocess.normalization = n
-    }
-}
-
 extension SegmentationModel {
     /// Segments a case with the part of the network its modalities allow: the CMFF fusion
     /// with all four, else the single branch of the pair that is present
@@ -37,9 +16,7 @@ extension SegmentationModel {
         where input.volumes[a] != nil && input.volumes[b] == nil {
             throw CMFError.invalidArgument("\(input.name(a)) is given without \(b.rawValue): give both images of a pair (t1 + t1ce, t2 + flair) or neither")
         }
-        var model = self
-        if options.threads > 0 { model.context.threads = options.threads }
-        let predictor = try model.predictor(available: Set(input.available))
+        let predictor = try predictor(available: Set(input.available), threads: options.threads)
         var result = try Segmenter.segment(input, predictor: predictor, options: options, control: control)
         result.route = predictor.route.rawValue
         result.summary = String("cmfseg \(CMFSegVersion.string): \(describe(predictor.route))".prefix(79))

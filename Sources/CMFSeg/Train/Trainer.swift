@@ -181,7 +181,7 @@ public final class Trainer {
         }
         net.metadata = modelMetadata()
         let model = try SegmentationModel(network: net, context: context)
-        var options = try SegmentationOptions(for: model)
+        var options = SegmentationOptions(for: model)
         options.window.overlap = configuration.validationOverlap
         var scores: [ValidationResult.CaseScore] = []
         for c in try Self.validationCases(folder) {

@@ -20,6 +20,16 @@ public struct Shape3: Equatable, Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(nx)×\(ny)×\(nz)" }
 }
 
+extension Shape3 {
+    /// The grid of spatial sizes given in tensor order `[D, H, W]` (D = nz, H = ny, W = nx),
+    /// as patch sizes are given in weight metadata, on the command line and in the C API;
+    /// nil unless three positive sizes.
+    public init?(dhw: [Int]) {
+        guard dhw.count == 3, dhw.allSatisfy({ $0 > 0 }) else { return nil }
+        self.init(dhw[2], dhw[1], dhw[0])
+    }
+}
+
 /// A 3-D image: a grid, its geometry and contiguous voxels in the order `Shape3` documents.
 ///
 /// `Volume<Float>` (``ImageVolume``) holds MRI intensities and probabilities,

@@ -10,8 +10,8 @@ final class SegmentationModelTests: XCTestCase {
         XCTAssertEqual(model.architecture, .cmffM2G)
         XCTAssertEqual(model.classValues, [0, 2, 1, 4])
         XCTAssertEqual(model.pairs, [[.t1, .t1ce], [.t2, .flair]])
-        XCTAssertEqual(model.patch, [128, 128, 128])
-        XCTAssertEqual(model.normalization, "zscore-nonzero-p2-98")
+        XCTAssertEqual(model.patch, Shape3(128, 128, 128))
+        XCTAssertEqual(model.normalization, .authors)  // "zscore-nonzero-p2-98"
         XCTAssertFalse(model.notes.isEmpty)
         XCTAssertEqual(try model.route(available: Set(Modality.allCases)), .fused)
         XCTAssertEqual(try model.route(available: [.t1, .t1ce, .flair]), .branch0)
