@@ -136,16 +136,23 @@ private func infoSize(_ info: UnsafeMutablePointer<cmf_segment_info>?, in f: Str
     return size
 }
 
-private func fillInfo(_ info: UnsafeMutablePointer<cmf_segment_info>?, size: Int?, result: SegmentationResult, classCount: Int) {
+/// The C spelling of a route. A model's segmentation always has one; a result without one
+/// would be a bug, reported as CMF_ERR_INTERNAL rather than passed off as the fusion.
+private func cRoute(_ route: SegmentationModel.Route?) throws -> cmf_route {
+    switch route {
+    case .fused: return CMF_ROUTE_FUSED
+    case .branchA: return CMF_ROUTE_BRANCH_A
+    case .branchB: return CMF_ROUTE_BRANCH_B
+    case .single: return CMF_ROUTE_SINGLE
+    case nil: throw CMFError.internal("the segmentation result names no route")
+    }
+}
+
+private func fillInfo(_ info: UnsafeMutablePointer<cmf_segment_info>?, size: Int?, result: SegmentationResult, classCount: Int) throws {
     guard let info, let size else { return }
     var local = cmf_segment_info()
     local.struct_size = UInt32(min(size, MemoryLayout<cmf_segment_info>.size))
-    switch result.route {
-    case "cmff-branch0": local.route = Int32(CMF_ROUTE_BRANCH_A.rawValue)
-    case "cmff-branch1": local.route = Int32(CMF_ROUTE_BRANCH_B.rawValue)
-    case "single-network": local.route = Int32(CMF_ROUTE_SINGLE.rawValue)
-    default: local.route = Int32(CMF_ROUTE_FUSED.rawValue)
-    }
+    local.route = Int32(try cRoute(result.route).rawValue)
     let bits: [Modality: UInt32] = [.t1: CMF_MODALITY_T1, .t1ce: CMF_MODALITY_T1CE, .t2: CMF_MODALITY_T2, .flair: CMF_MODALITY_FLAIR]
     local.modalities_used = result.modalitiesUsed.reduce(0) { $0 | (bits[$1] ?? 0) }
     local.class_count = Int32(classCount)
@@ -183,12 +190,12 @@ public func cmf_segment(_ model: OpaquePointer?, _ t1: OpaquePointer?, _ t1ce: O
         }
         let input = CaseInput(volumes: volumes, sources: Dictionary(uniqueKeysWithValues: volumes.keys.map { ($0, "\($0.rawValue) volume") }))
         let result = try box.model.segment(input, options: o, control: control)
+        try fillInfo(infoOut, size: size, result: result, classCount: box.model.classCount)
         labelsOut.pointee = VolumeBox.handle(ImageVolume(shape: result.labels.shape, geometry: result.labels.geometry,
                                                          voxels: result.labels.voxels.map(Float.init)))
         if let probabilitiesOut, let probs = result.probabilities {
             for (c, v) in probs.enumerated() { probabilitiesOut[c] = VolumeBox.handle(v) }
         }
-        fillInfo(infoOut, size: size, result: result, classCount: box.model.classCount)
     }
 }
 
@@ -211,6 +218,6 @@ public func cmf_segment_files(_ model: OpaquePointer?, _ t1: UnsafePointer<CChar
             if let s { paths[m] = try path(s, "\(m.rawValue)_path", in: f) }
         }
         let result = try box.model.segmentFiles(paths, output: out, probabilitiesPath: prob, options: o, control: control)
-        fillInfo(infoOut, size: size, result: result, classCount: box.model.classCount)
+        try fillInfo(infoOut, size: size, result: result, classCount: box.model.classCount)
     }
 }

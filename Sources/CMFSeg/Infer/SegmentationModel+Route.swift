@@ -1,19 +1,21 @@
 /// Routing: which part of a model serves a case, by the modalities it has.
 extension SegmentationModel {
-    /// Which part of the network serves a case, given its available modalities.
-    public enum Route: String, Sendable {
+    /// Which part of the network serves a case, given its available modalities. One name
+    /// per route and language: `branchA` here, `CMF_ROUTE_BRANCH_A` in C, `"branch_a"` in
+    /// Python; the branch's weights are the `net_0.*` tensors.
+    public enum Route: Equatable, Sendable {
         /// CMFF with all four modalities: the fused softmax.
-        case fused = "cmff-fused"
+        case fused
         /// CMFF with only pair A (`net_0`): that branch's softmax alone.
-        case branch0 = "cmff-branch0"
+        case branchA
         /// CMFF with only pair B (`net_1`): that branch's softmax alone.
-        case branch1 = "cmff-branch1"
+        case branchB
         /// A single-network baseline (single pair or 4 modalities).
-        case single = "single-network"
+        case single
     }
 
-    /// The route for `available` modalities: CMFF prefers the fusion, then branch 0 (pair A),
-    /// then branch 1 (pair B) — the CMFF branches are full segmenters; baselines need all
+    /// The route for `available` modalities: CMFF prefers the fusion, then branch A (pair A),
+    /// then branch B (pair B) — the CMFF branches are full segmenters; baselines need all
     /// their inputs.
     /// - Throws: `CMFError.invalidArgument` naming the missing modalities.
     public func route(available: Set<Modality>) throws -> Route {
@@ -21,8 +23,8 @@ extension SegmentationModel {
         switch network.body {
         case .cmff:
             if have(pairs[0] + pairs[1]) { return .fused }
-            if have(pairs[0]) { return .branch0 }
-            if have(pairs[1]) { return .branch1 }
+            if have(pairs[0]) { return .branchA }
+            if have(pairs[1]) { return .branchB }
             throw CMFError.invalidArgument("the CMFF model needs \(names(pairs[0])) or \(names(pairs[1])); available: \(names(Modality.allCases.filter(available.contains)))")
         default:
             guard have(pairs[0]) else {
@@ -37,20 +39,20 @@ extension SegmentationModel {
     func modalities(_ route: Route) -> [Modality] {
         switch route {
         case .fused: return pairs[0] + pairs[1]
-        case .branch0, .single: return pairs[0]
-        case .branch1: return pairs[1]
+        case .branchA, .single: return pairs[0]
+        case .branchB: return pairs[1]
         }
     }
 
     /// Human-readable description of a route, for output metadata and logs.
     public func describe(_ route: Route) -> String {
         guard pairs.count == 2 || route == .single else {
-            return "\(route.rawValue) (not a route of this \(network.architecture.rawValue) model)"
+            return "\(route) (not a route of this \(network.architecture.rawValue) model)"
         }
         switch route {
         case .fused: return "CMFF fusion of \(names(pairs[0])) and \(names(pairs[1]))"
-        case .branch0: return "CMFF branch net_0 alone (\(names(pairs[0])); \(names(pairs[1])) unavailable)"
-        case .branch1: return "CMFF branch net_1 alone (\(names(pairs[1])); \(names(pairs[0])) unavailable)"
+        case .branchA: return "CMFF branch net_0 alone (\(names(pairs[0])); \(names(pairs[1])) unavailable)"
+        case .branchB: return "CMFF branch net_1 alone (\(names(pairs[1])); \(names(pairs[0])) unavailable)"
         case .single: return "\(network.architecture.rawValue) on \(names(pairs[0]))"
         }
     }

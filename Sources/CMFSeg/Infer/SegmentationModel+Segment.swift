@@ -18,7 +18,7 @@ extension SegmentationModel {
         }
         let predictor = try predictor(available: Set(input.available), threads: options.threads)
         var result = try Segmenter.segment(input, predictor: predictor, options: options, control: control)
-        result.route = predictor.route.rawValue
+        result.route = predictor.route
         result.summary = String("cmfseg \(CMFSegVersion.string): \(describe(predictor.route))".prefix(79))
         return result
     }

@@ -16,14 +16,14 @@ public struct SegmentationPredictor: PatchPredictor {
         case (.cmff(let m), .fused):
             let half = m.net0.inChannels
             return try m.forward(input.channels(0..<half), input.channels(half..<c), context).fused
-        case (.cmff(let m), .branch0):
+        case (.cmff(let m), .branchA):
             return try M2G.branchSoftmax(m.net0, input, context)
-        case (.cmff(let m), .branch1):
+        case (.cmff(let m), .branchB):
             return try M2G.branchSoftmax(m.net1, input, context)
         case (.unet(let u), .single):
             return try M2G.branchSoftmax(u, input, context)
         default:
-            throw CMFError.internal("route \(route.rawValue) does not fit a \(network.architecture.rawValue) network")
+            throw CMFError.internal("route \(route) does not fit a \(network.architecture.rawValue) network")
         }
     }
 }

@@ -15,9 +15,8 @@ public struct SegmentationResult: Sendable {
     /// or "cmfseg 0.1.0: single branch t2,flair (t1,t1ce missing)". At most 79 characters
     /// (NIfTI-1 `descrip` holds 80 bytes).
     public var summary: String
-    /// Which part of the network produced it (``SegmentationModel/Route`` raw value, e.g.
-    /// "cmff-fused", "cmff-branch1"), nil for a bare predictor.
-    public var route: String? = nil
+    /// Which part of the model produced it; nil for a bare predictor (``Segmenter``).
+    public var route: SegmentationModel.Route? = nil
     /// Where the time went (seconds, wall clock).
     public var timings = SegmentationTimings()
 }

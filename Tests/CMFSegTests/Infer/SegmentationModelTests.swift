@@ -14,8 +14,8 @@ final class SegmentationModelTests: XCTestCase {
         XCTAssertEqual(model.normalization, .authors)  // "zscore-nonzero-p2-98"
         XCTAssertFalse(model.notes.isEmpty)
         XCTAssertEqual(try model.route(available: Set(Modality.allCases)), .fused)
-        XCTAssertEqual(try model.route(available: [.t1, .t1ce, .flair]), .branch0)
-        XCTAssertEqual(try model.route(available: [.t2, .flair]), .branch1)
+        XCTAssertEqual(try model.route(available: [.t1, .t1ce, .flair]), .branchA)
+        XCTAssertEqual(try model.route(available: [.t2, .flair]), .branchB)
         XCTAssertThrowsError(try model.route(available: [.t1, .flair])) { error in
             guard case CMFError.invalidArgument(let m) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(m.contains("t1+t1ce"), m)
@@ -33,7 +33,7 @@ final class SegmentationModelTests: XCTestCase {
         let fused = try model.predictor(available: Set(Modality.allCases)).probabilities(for: all)
         XCTAssertLessThanOrEqual(try fused.maxAbsDifference(XCTUnwrap(io["fused"])), 1e-4)
         let p0 = try model.predictor(available: [.t1, .t1ce])
-        XCTAssertEqual(p0.route, .branch0)
+        XCTAssertEqual(p0.route, .branchA)
         XCTAssertLessThanOrEqual(try p0.probabilities(for: x0).maxAbsDifference(XCTUnwrap(io["s0"])), 1e-4)
         let p1 = try model.predictor(available: [.t2, .flair])
         XCTAssertLessThanOrEqual(try p1.probabilities(for: x1).maxAbsDifference(XCTUnwrap(io["s1"])), 1e-4)
