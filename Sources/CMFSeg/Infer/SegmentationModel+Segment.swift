@@ -17,10 +17,8 @@ extension SegmentationModel {
             throw CMFError.invalidArgument("\(input.name(a)) is given without \(b.rawValue): give both images of a pair (t1 + t1ce, t2 + flair) or neither")
         }
         let predictor = try predictor(available: Set(input.available), threads: options.threads)
-        var result = try Segmenter.segment(input, predictor: predictor, options: options, control: control)
-        result.route = predictor.route
-        result.summary = String("cmfseg \(CMFSegVersion.string): \(describe(predictor.route))".prefix(79))
-        return result
+        return try Segmenter.segment(input, predictor: predictor, options: options, control: control,
+                                     route: predictor.route, description: describe(predictor.route))
     }
 
     /// Reads the given NIfTI files, segments them and writes the label map (and the

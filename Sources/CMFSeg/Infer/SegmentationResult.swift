@@ -11,9 +11,10 @@ public struct SegmentationResult: Sendable {
     public var modalitiesUsed: [Modality]
     /// Modalities not given for this case.
     public var modalitiesMissing: [Modality]
-    /// One line for humans and file headers, e.g. "cmfseg 0.1.0: CMFF fusion of t1,t1ce,t2,flair"
-    /// or "cmfseg 0.1.0: single branch t2,flair (t1,t1ce missing)". At most 79 characters
-    /// (NIfTI-1 `descrip` holds 80 bytes).
+    /// One line for humans and file headers: "cmfseg 0.1.0: " and what produced it, the
+    /// model's route (``SegmentationModel/describe(_:)``, e.g. "CMFF fusion of t1+t1ce and
+    /// t2+flair") or, for a bare predictor, the modalities (e.g. "single pair t2,flair
+    /// (t1,t1ce missing)"). At most 79 characters (NIfTI-1 `descrip` holds 80 bytes).
     public var summary: String
     /// Which part of the model produced it; nil for a bare predictor (``Segmenter``).
     public var route: SegmentationModel.Route? = nil

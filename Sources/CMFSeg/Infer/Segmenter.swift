@@ -15,6 +15,17 @@ public enum Segmenter {
     public static func segment(_ input: CaseInput, predictor: any PatchPredictor,
                                options: SegmentationOptions = SegmentationOptions(),
                                control: InferenceControl = InferenceControl()) throws -> SegmentationResult {
+        try segment(input, predictor: predictor, options: options, control: control, route: nil, description: nil)
+    }
+
+    /// The pipeline, for a bare predictor and for a model (``SegmentationModel/segment(_:options:control:)``).
+    /// - Parameters:
+    ///   - route: the model's route, stored in the result (nil for a bare predictor).
+    ///   - description: what produced the result, for its `summary` (nil: the modalities
+    ///     used and missing).
+    static func segment(_ input: CaseInput, predictor: any PatchPredictor, options: SegmentationOptions,
+                        control: InferenceControl, route: SegmentationModel.Route?,
+                        description: String?) throws -> SegmentationResult {
         try options.window.validate(sizeMultiple: predictor.sizeMultiple)
         try options.postProcess?.validate()
         let k = predictor.classCount
@@ -35,13 +46,11 @@ public enum Segmenter {
             windowControl.progress = { progress(0.95 * $0) }
         }
         timings.preprocess = lap()
-        let probs = try SlidingWindow.predict(predictor, input: prepared.input, options: options.window, control: windowControl)
+        let prediction = try SlidingWindow.predict(predictor, input: prepared.input, options: options.window, control: windowControl)
+        let probs = prediction.probabilities
         timings.network = lap()
-        let p = options.window.patch, pad0 = prepared.paddedShape
-        timings.windows = SlidingWindow.starts(size: pad0.nx, patch: p.nx, overlap: options.window.overlap).count
-            * SlidingWindow.starts(size: pad0.ny, patch: p.ny, overlap: options.window.overlap).count
-            * SlidingWindow.starts(size: pad0.nz, patch: p.nz, overlap: options.window.overlap).count
-        timings.networkCalls = timings.windows * (options.window.mirroring ? 8 : 1)
+        timings.windows = prediction.windows
+        timings.networkCalls = prediction.networkCalls
         try control.check(done: 0, of: 0)
 
         // Argmax on the padded crop, then paste the crop into the full grid.
@@ -83,20 +92,23 @@ public enum Segmenter {
             probabilities: probabilityVolumes,
             modalitiesUsed: used,
             modalitiesMissing: missing,
-            summary: summary(used: used, missing: missing),
+            summary: summary(description ?? describe(used: used, missing: missing)),
+            route: route,
             timings: timings)
     }
 
-    /// The one-line description stored in outputs (≤ 79 characters).
-    static func summary(used: [Modality], missing: [Modality]) -> String {
+    /// The one-line description stored in outputs: "cmfseg VERSION: what produced it", at
+    /// most 79 characters (NIfTI-1 `descrip` holds 80 bytes with its NUL).
+    static func summary(_ description: String) -> String {
+        String("cmfseg \(CMFSegVersion.string): \(description)".prefix(79))
+    }
+
+    /// What a bare predictor read: "all four modalities (t1,t1ce,t2,flair)", or
+    /// "single pair t2,flair (t1,t1ce missing)".
+    static func describe(used: [Modality], missing: [Modality]) -> String {
         let u = used.map(\.rawValue).joined(separator: ",")
-        var s: String
-        if Set(used) == Set(Modality.allCases) {
-            s = "cmfseg \(CMFSegVersion.string): all four modalities (\(u))"
-        } else {
-            s = "cmfseg \(CMFSegVersion.string): single pair \(u)"
-            if !missing.isEmpty { s += " (\(missing.map(\.rawValue).joined(separator: ",")) missing)" }
-        }
-        return String(s.prefix(79))
+        if Set(used) == Set(Modality.allCases) { return "all four modalities (\(u))" }
+        let m = missing.map(\.rawValue).joined(separator: ",")
+        return "single pair \(u)" + (missing.isEmpty ? "" : " (\(m) missing)")
     }
 }

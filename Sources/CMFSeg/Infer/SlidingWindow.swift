@@ -53,17 +53,27 @@ public enum SlidingWindow {
         return map
     }
 
+    /// What ``predict(_:input:options:control:)`` computed.
+    public struct Prediction: Sendable {
+        /// `[1, K, D, H, W]` class probabilities, K = the predictor's `classCount`.
+        public var probabilities: Tensor
+        /// Windows slid over the input.
+        public var windows: Int
+        /// Network calls made: windows × flips (8 with mirroring, else 1).
+        public var networkCalls: Int
+    }
+
     /// Class probabilities for a whole pre-processed input.
     /// - Parameters:
     ///   - input: `[1, C, D, H, W]` with C = `predictor.modalities.count` and each spatial
     ///     size at least the patch (the pre-processor pads to it).
     ///   - control: progress reporting and cancellation, checked between network calls.
-    /// - Returns: `[1, K, D, H, W]` probabilities, K = `predictor.classCount`.
+    /// - Returns: the probabilities, with the windows and network calls it took.
     /// - Throws: `CMFError.invalidArgument` (options), `.shape` (input smaller than a patch,
     ///   wrong channel count, a predictor returning another shape), `.aborted`, and whatever
     ///   the predictor throws.
     public static func predict(_ predictor: any PatchPredictor, input: Tensor, options: SlidingWindowOptions,
-                               control: InferenceControl = InferenceControl()) throws -> Tensor {
+                               control: InferenceControl = InferenceControl()) throws -> Prediction {
         try options.validate(sizeMultiple: predictor.sizeMultiple)
         let c = predictor.modalities.count, k = predictor.classCount
         guard input.shape.count == 5, input.shape[0] == 1, input.shape[1] == c else {
@@ -79,7 +89,8 @@ public enum SlidingWindow {
         let ys = starts(size: grid.ny, patch: p.ny, overlap: options.overlap)
         let zs = starts(size: grid.nz, patch: p.nz, overlap: options.overlap)
         let flips: [Flip] = options.mirroring ? Flip.all : [Flip()]
-        let total = xs.count * ys.count * zs.count * flips.count
+        let windows = xs.count * ys.count * zs.count
+        let total = windows * flips.count
         let weight = importanceMap(patch: p, sigmaScale: options.sigmaScale)
         var sum = [Float](repeating: 0, count: k * grid.count)
         var weightSum = [Float](repeating: 0, count: grid.count)
@@ -118,7 +129,8 @@ public enum SlidingWindow {
                 }
             }
         }
-        return Tensor(shape: [1, k, grid.nz, grid.ny, grid.nx], storage: sum)
+        return Prediction(probabilities: Tensor(shape: [1, k, grid.nz, grid.ny, grid.nx], storage: sum),
+                          windows: windows, networkCalls: total)
     }
 
     /// The `[channels, patch]` block at `origin` of a `[channels, grid]` array.

@@ -39,7 +39,7 @@ final class SlidingWindowTests: XCTestCase {
             var options = SlidingWindowOptions()
             options.patch = patch
             options.overlap = overlap
-            let stitched = try SlidingWindow.predict(model, input: input, options: options)
+            let stitched = try SlidingWindow.predict(model, input: input, options: options).probabilities
             let whole = try model.whole(input)
             XCTAssertEqual(stitched.shape, whole.shape)
             let worst = zip(stitched.storage, whole.storage).map { abs($0 - $1) }.max()!
@@ -52,9 +52,9 @@ final class SlidingWindowTests: XCTestCase {
         let input = randomTensor([1, 1, 20, 23, 26], seed: 3)
         var options = SlidingWindowOptions()
         options.patch = Shape3(12, 12, 12)
-        let plain = try SlidingWindow.predict(model, input: input, options: options)
+        let plain = try SlidingWindow.predict(model, input: input, options: options).probabilities
         options.mirroring = true
-        let mirrored = try SlidingWindow.predict(model, input: input, options: options)
+        let mirrored = try SlidingWindow.predict(model, input: input, options: options).probabilities
         let worst = zip(plain.storage, mirrored.storage).map { abs($0 - $1) }.max()!
         XCTAssertLessThan(worst, 1e-6)
     }
@@ -65,13 +65,13 @@ final class SlidingWindowTests: XCTestCase {
         var options = SlidingWindowOptions()
         options.patch = Shape3(8, 8, 8)
         options.mirroring = true
-        let out = try SlidingWindow.predict(model, input: input, options: options)
+        let out = try SlidingWindow.predict(model, input: input, options: options).probabilities
         XCTAssertEqual(model.calls, 3 * 8)  // 3 windows along x, 8 flips each
         let n = 8 * 8 * 16
         for i in 0..<n { XCTAssertEqual(out.storage[n + i], 0.5, accuracy: 1e-6) }
         // Without mirroring the ramp survives (weighted mean of ramps, not constant).
         options.mirroring = false
-        let plain = try SlidingWindow.predict(model, input: input, options: options)
+        let plain = try SlidingWindow.predict(model, input: input, options: options).probabilities
         XCTAssertEqual(plain.storage[n + 0], 0, accuracy: 1e-6)
         XCTAssertEqual(plain.storage[n + 15], 1, accuracy: 1e-6)
     }
