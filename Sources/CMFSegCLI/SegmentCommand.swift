@@ -91,6 +91,9 @@ struct SegmentCommand: ParsableCommand {
             options.postProcess?.smallEnhancingBecomes = smallETTo == "ncr" ? .necrosis : .edema
             options.postProcess?.componentFraction = minComponentFraction
         }
+        guard !paths.isEmpty else {
+            throw CMFError.invalidArgument("no input image given: pass --t1 and --t1ce, --t2 and --flair, or all four")
+        }
         let line = quiet ? nil : ProgressLine("segmenting")
         let result = try model.segmentFiles(paths, output: out, probabilitiesPath: probabilities, options: options,
                                             control: InferenceControl(progress: line.map { l in { l.update($0) } }))

@@ -35,7 +35,7 @@ struct TranslateCommand: ParsableCommand {
             }
             paths[m] = p
         }
-        let volumes = try PairTranslator.translate(Segmenter.readCase(paths), generator: generator, from: inputs, to: outputs,
+        let volumes = try PairTranslator.translate(CaseInput(files: paths), generator: generator, from: inputs, to: outputs,
                                                    ForwardContext(threads: threads))
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         for m in outputs {

@@ -27,15 +27,15 @@ extension SegmentationModel {
     /// - Throws: as ``segment(_:options:control:)``, plus reading and writing errors.
     public func segmentFiles(_ paths: [Modality: String], output: String, probabilitiesPath: String? = nil,
                              options: SegmentationOptions, control: InferenceControl = InferenceControl()) throws -> SegmentationResult {
-        try Segmenter.checkOutputs([output] + (probabilitiesPath.map { [$0] } ?? []), inputs: Array(paths.values))
+        try AtomicFile.checkDestinations([output] + (probabilitiesPath.map { [$0] } ?? []), inputs: Array(paths.values))
         var clock = Date()
-        let input = try Segmenter.readCase(paths)
+        let input = try CaseInput(files: paths)
         let read = Date().timeIntervalSince(clock)
         var options = options
         if probabilitiesPath != nil { options.keepProbabilities = true }
         var result = try segment(input, options: options, control: control)
         clock = Date()
-        try Segmenter.write(result, labelsTo: output, probabilitiesTo: probabilitiesPath)
+        try result.write(labelsTo: output, probabilitiesTo: probabilitiesPath)
         result.timings.read = read
         result.timings.write = Date().timeIntervalSince(clock)
         return result

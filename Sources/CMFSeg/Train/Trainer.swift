@@ -185,7 +185,7 @@ public final class Trainer {
         options.window.overlap = configuration.validationOverlap
         var scores: [ValidationResult.CaseScore] = []
         for c in try Self.validationCases(folder) {
-            let result = try model.segment(Segmenter.readCase(c.images), options: options)
+            let result = try model.segment(CaseInput(files: c.images), options: options)
             let e = try BraTSEvaluator().evaluate(reference: Nifti.readLabels(c.seg!), prediction: result.labels)
             scores.append(.init(name: c.name, result: e))
         }

@@ -107,7 +107,7 @@ extension TrainingDataset {
         var paths: [Modality: String] = [:]
         for m in modalities { paths[m] = c.images[m] }
         guard let segPath = c.seg else { throw CMFError.invalidArgument("no label map \(c.expectedFile("seg")) in \(c.path)") }
-        return try TrainingCase(name: c.name, input: try Segmenter.readCase(paths), labels: try Nifti.readLabels(segPath),
+        return try TrainingCase(name: c.name, input: try CaseInput(files: paths), labels: try Nifti.readLabels(segPath),
                                 labelSource: segPath, modalities: modalities, classValues: classValues,
                                 preprocess: preprocess, minimumSize: minimumSize, storage: storage)
     }

@@ -19,15 +19,15 @@ final class SegmenterFilesTests: XCTestCase {
         let dir = try Fixtures.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let paths = try writeCase(dir)
-        let input = try Segmenter.readCase(paths)
+        let input = try CaseInput(files: paths)
         var options = SegmentationOptions()
         options.window.patch = Shape3(16, 16, 16)
         options.keepProbabilities = true
         let result = try Segmenter.segment(input, predictor: LinearSoftmaxPredictor(), options: options)
         let out = dir.appendingPathComponent("seg.nii.gz").path
         let prob = dir.appendingPathComponent("prob.nii").path
-        try Segmenter.checkOutputs([out, prob], inputs: Array(paths.values))
-        try Segmenter.write(result, labelsTo: out, probabilitiesTo: prob)
+        try AtomicFile.checkDestinations([out, prob], inputs: Array(paths.values))
+        try result.write(labelsTo: out, probabilitiesTo: prob)
 
         let header = try Nifti.readHeader(out)
         let t1 = try Nifti.readHeader(paths[.t1]!)
@@ -62,13 +62,13 @@ final class SegmenterFilesTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: dir) }
         let paths = try writeCase(dir, modalities: Modality.pairA)
         let inputs = Array(paths.values)
-        XCTAssertThrowsError(try Segmenter.checkOutputs([dir.appendingPathComponent("missing/seg.nii.gz").path], inputs: inputs))
-        XCTAssertThrowsError(try Segmenter.checkOutputs([dir.path], inputs: inputs))
-        XCTAssertThrowsError(try Segmenter.checkOutputs([paths[.t1]!], inputs: inputs)) { error in
+        XCTAssertThrowsError(try AtomicFile.checkDestinations([dir.appendingPathComponent("missing/seg.nii.gz").path], inputs: inputs))
+        XCTAssertThrowsError(try AtomicFile.checkDestinations([dir.path], inputs: inputs))
+        XCTAssertThrowsError(try AtomicFile.checkDestinations([paths[.t1]!], inputs: inputs)) { error in
             XCTAssertTrue("\(error)".contains("is also an input"), "\(error)")
         }
         let out = dir.appendingPathComponent("seg.nii.gz").path
-        XCTAssertThrowsError(try Segmenter.checkOutputs([out, out], inputs: inputs))
+        XCTAssertThrowsError(try AtomicFile.checkDestinations([out, out], inputs: inputs))
 
         // A probability path that cannot be written: neither file appears.
         var options = SegmentationOptions()
@@ -77,8 +77,8 @@ final class SegmenterFilesTests: XCTestCase {
         var model = LinearSoftmaxPredictor()
         model.modalities = Modality.pairA
         model.weights = model.weights.map { Array($0.prefix(2)) }
-        let result = try Segmenter.segment(try Segmenter.readCase(paths), predictor: model, options: options)
-        XCTAssertThrowsError(try Segmenter.write(result, labelsTo: out, probabilitiesTo: dir.appendingPathComponent("nope/p.nii.gz").path))
+        let result = try Segmenter.segment(try CaseInput(files: paths), predictor: model, options: options)
+        XCTAssertThrowsError(try result.write(labelsTo: out, probabilitiesTo: dir.appendingPathComponent("nope/p.nii.gz").path))
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { !$0.hasPrefix("case_") }
         XCTAssertEqual(leftovers, [])
@@ -93,7 +93,7 @@ final class SegmenterFilesTests: XCTestCase {
         let fourD = dir.appendingPathComponent("t1ce_4d.nii.gz").path
         try Nifti.write(channels: [v, v], to: fourD)
         paths[.t1ce] = fourD
-        XCTAssertThrowsError(try Segmenter.readCase(paths)) { error in
+        XCTAssertThrowsError(try CaseInput(files: paths)) { error in
             guard case CMFError.shape = error else { return XCTFail("\(error)") }
         }
         // Mismatched grid.
@@ -101,7 +101,7 @@ final class SegmenterFilesTests: XCTestCase {
         let smallPath = dir.appendingPathComponent("t1ce_small.nii.gz").path
         try Nifti.write(small, to: smallPath)
         paths[.t1ce] = smallPath
-        let input = try Segmenter.readCase(paths)
+        let input = try CaseInput(files: paths)
         var model = LinearSoftmaxPredictor()
         model.modalities = Modality.pairA
         model.weights = model.weights.map { Array($0.prefix(2)) }

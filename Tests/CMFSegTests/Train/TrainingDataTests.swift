@@ -100,7 +100,7 @@ final class TrainingDataTests: XCTestCase {
         var bytes = 0
         for c in ds.cases {
             let folder = try CaseFolder(dir.appendingPathComponent(c.name).path)
-            let input = try Segmenter.readCase(folder.images.filter { modalities.contains($0.key) })
+            let input = try CaseInput(files: folder.images.filter { modalities.contains($0.key) })
             let p = try Preprocessor.run(input, modalities: modalities, minimumSize: patch)
             XCTAssertEqual(c.shape, p.paddedShape, c.name)
             XCTAssertEqual(c.box, p.box, c.name)
