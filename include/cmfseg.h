@@ -330,7 +330,8 @@ typedef struct cmf_segment_params {
     int32_t tta;                   /* non-zero: mirroring TTA, 8 flips per window (8x time) */
     int32_t postprocess;           /* non-zero (default): BraTS post-processing below       */
     float min_component_fraction;  /* drop tumour components smaller than this fraction of
-                                      the largest (after grouping); default 1/3; 0 keeps all */
+                                      the largest (after grouping); 0 keeps all; default 1/3,
+                                      which means the authors' exact largest / 3            */
     int32_t grouping_dilation;     /* dilations (6-connected) that group nearby voxels; 2   */
     int32_t connectivity;          /* connectivity of the components: 6 (default), 18, 26   */
     int32_t min_core_voxels;       /* NCR+ET below this: edema becomes NCR; 10; 0 = never   */

@@ -75,7 +75,7 @@ public func cmf_segment_default_params() -> cmf_segment_params {
         patch: (0, 0, 0),
         tta: 0,
         postprocess: 1,
-        min_component_fraction: Float(post.componentFraction),
+        min_component_fraction: Float(post.componentCut.fraction),
         grouping_dilation: Int32(post.groupingDilation),
         connectivity: Int32(post.connectivity),
         min_core_voxels: Int32(post.minCoreVoxels),
@@ -105,8 +105,10 @@ private func options(_ p: cmf_segment_params, model: SegmentationModel, in f: St
         o.postProcess = nil
     } else {
         var post = PostProcessOptions()
-        // The default float 1/3 means the authors' exact max/3.
-        post.componentFraction = p.min_component_fraction == Float(1.0 / 3) ? 1.0 / 3 : Double(p.min_component_fraction)
+        // A fraction left at its default keeps the default rule (the authors' largest / 3).
+        if p.min_component_fraction != cmf_segment_default_params().min_component_fraction {
+            post.componentCut = .fraction(Double(p.min_component_fraction))
+        }
         post.groupingDilation = Int(p.grouping_dilation)
         post.connectivity = Int(p.connectivity)
         post.minCoreVoxels = Int(p.min_core_voxels)

@@ -39,8 +39,8 @@ struct SegmentCommand: ParsableCommand {
     var minETVoxels: Int = PostProcessOptions().minEnhancingVoxels
     @Option(name: .customLong("small-et-to"), help: "What small enhancing tumour becomes: ed (authors) or ncr (nnU-Net).")
     var smallETTo: String = "ed"
-    @Option(name: .customLong("min-component-fraction"), help: "Drop tumour components smaller than this fraction of the largest (0: keep all).")
-    var minComponentFraction: Double = PostProcessOptions().componentFraction
+    @Option(name: .customLong("min-component-fraction"), help: "Drop tumour components smaller than this fraction of the largest (0: keep all; default: the authors' largest / 3).")
+    var minComponentFraction: Double?
     @Flag(name: .customLong("nonfinite-to-zero"), help: "Treat NaN/Inf voxels as background instead of failing.") var nonfiniteToZero = false
     @Option(name: .long, help: "Also write class probabilities as a 4-D float32 NIfTI (one volume per network class).")
     var probabilities: String?
@@ -89,7 +89,7 @@ struct SegmentCommand: ParsableCommand {
         } else {
             options.postProcess?.minEnhancingVoxels = minETVoxels
             options.postProcess?.smallEnhancingBecomes = smallETTo == "ncr" ? .necrosis : .edema
-            options.postProcess?.componentFraction = minComponentFraction
+            if let f = minComponentFraction { options.postProcess?.componentCut = .fraction(f) }
         }
         guard !paths.isEmpty else {
             throw CMFError.invalidArgument("no input image given: pass --t1 and --t1ce, --t2 and --flair, or all four")

@@ -21,7 +21,7 @@ public enum PostProcessor {
             }
             for i in 0..<classes.count where brainMask[i] == 0 { classes[i] = 0 }
         }
-        if options.componentFraction > 0 {
+        if options.componentCut.fraction > 0 {
             try removeSmallComponents(&classes, grid: grid, options: options, threads: threads)
         }
         var core = 0, et = 0
@@ -59,8 +59,7 @@ public enum PostProcessor {
         var size = [Int](repeating: 0, count: Int(count) + 1)
         for i in 0..<n where classes[i] != 0 { size[Int(labels[i])] += 1 }
         let largest = size.max() ?? 0
-        // The authors compare with max/3.0; divide for the default so ties match exactly.
-        let cut = options.componentFraction == 1.0 / 3 ? Double(largest) / 3.0 : options.componentFraction * Double(largest)
+        let cut = options.componentCut.threshold(largest: largest)
         for i in 0..<n where classes[i] != 0 && Double(size[Int(labels[i])]) < cut { classes[i] = 0 }
     }
 

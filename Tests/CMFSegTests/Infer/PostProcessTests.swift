@@ -124,4 +124,25 @@ final class PostProcessTests: XCTestCase {
             }
         }
     }
+
+    /// The default cut is the authors' `max / 3.0` itself, not a float near 1/3: a component
+    /// of exactly a third of the largest survives it, and falls to the C API's float 1/3
+    /// (0.33333334) taken as a plain fraction.
+    func testAuthorsThirdKeepsAComponentOfExactlyAThird() throws {
+        let grid = Shape3(20, 6, 6)
+        var base = [UInt8](repeating: 0, count: grid.count)
+        for z in 1...3 { for y in 1...3 { for x in 1...3 { base[grid.index(x, y, z)] = 1 } } }  // 27
+        for y in 1...3 { for x in 12...14 { base[grid.index(x, y, 1)] = 1 } }                  // 9, far
+        var options = PostProcessOptions()
+        options.applyBrainMask = false
+        options.minCoreVoxels = 0
+        options.minEnhancingVoxels = 0
+        XCTAssertEqual(options.componentCut, .authorsThird)
+        var c = base
+        try PostProcessor.apply(&c, grid: grid, brainMask: nil, options: options)
+        XCTAssertEqual(c, base)
+        options.componentCut = .fraction(Double(Float(1.0 / 3)))
+        try PostProcessor.apply(&c, grid: grid, brainMask: nil, options: options)
+        XCTAssertEqual(c.filter { $0 != 0 }.count, 27)
+    }
 }
