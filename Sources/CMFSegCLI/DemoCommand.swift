@@ -49,11 +49,11 @@ struct DemoCommand: ParsableCommand {
         print("== 2. segment with the \(weights.isEmpty ? "bundled default" : "given") model, evaluate")
         if let model = try loadModel() {
             let prediction = folder.appendingPathComponent("\(caseFolder.lastPathComponent)_pred.nii.gz").path
-            let line = ProgressLine("segmenting")
-            let result = try model.segmentFiles(files.images.mapValues(\.path), output: prediction,
-                                                options: segmentationOptions(for: model),
-                                                control: InferenceControl(progress: line.update))
-            line.finish()
+            let result = try ProgressLine.showing("segmenting") { progress in
+                try model.segmentFiles(files.images.mapValues(\.path), output: prediction,
+                                       options: segmentationOptions(for: model),
+                                       control: InferenceControl(progress: progress))
+            }
             print("\(prediction): \(result.summary)")
             let scores = try BraTSEvaluator().evaluate(referencePath: files.seg.path, predictionPath: prediction)
             print(scores.text())
@@ -67,13 +67,10 @@ struct DemoCommand: ParsableCommand {
 
     /// The model to segment with, or nil — said on stdout — when no default model is bundled.
     private func loadModel() throws -> SegmentationModel? {
-        let context = ForwardContext(threads: threads)
-        guard weights.isEmpty else { return try SegmentationModel(weightPaths: weights, context: context) }
         do {
-            return try SegmentationModel.loadDefault(context: context)
-        } catch let e as CMFError {
-            guard case .unsupported = e else { throw e }
-            print("skipped: \(e.message)")
+            return try SegmentationModel.load(weights: weights, context: ForwardContext(threads: threads))
+        } catch CMFError.unsupported(let message) where weights.isEmpty {
+            print("skipped: \(message)")
             return nil
         }
     }

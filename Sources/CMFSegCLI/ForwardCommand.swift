@@ -36,8 +36,8 @@ struct ForwardCommand: ParsableCommand {
     @Option(name: .long, help: "Worker threads (0: OpenMP's default).")
     var threads: Int = 0
 
-    @Option(name: .long, help: "Convolution engine: onednn (fast), onednn-unfused (no conv+norm fusion) or naive (reference).")
-    var engine: String = "onednn"
+    @Option(name: .long, help: EngineName.help)
+    var engine: EngineName = .onednn
 
     @Flag(name: .long, help: "Also write the training loss and every parameter's gradient (needs `labels` in --inputs).")
     var gradients = false
@@ -54,9 +54,6 @@ struct ForwardCommand: ParsableCommand {
     func validate() throws {
         guard !weights.isEmpty else { throw ValidationError("--weights needs at least one file") }
         guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
-        guard ["onednn", "onednn-unfused", "naive"].contains(engine) else {
-            throw ValidationError("--engine must be onednn, onednn-unfused or naive")
-        }
         if bench {
             guard shape.count == 3, shape.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {
                 throw ValidationError("--shape needs three sizes in 1...1024")
@@ -72,11 +69,7 @@ struct ForwardCommand: ParsableCommand {
         ProcessMemory.keepFreedMemory()
         let network = try Network.load(paths: weights)
         for note in network.notes { FileHandle.standardError.write(Data("cmfseg: note: \(note)\n".utf8)) }
-        let engines: [String: any ConvolutionEngine] = [
-            "onednn": OneDNNConvolutionEngine(), "onednn-unfused": OneDNNConvolutionEngine(fusesNormalization: false),
-            "naive": NaiveConvolutionEngine(),
-        ]
-        let ctx = ForwardContext(engine: engines[engine] ?? OneDNNConvolutionEngine(), threads: threads)
+        let ctx = ForwardContext(engine: engine.engine, threads: threads)
         if bench { return try runBench(network, ctx) }
         let input = try SafeTensorsFile.read(path: inputs!)
         func need(_ name: String) throws -> Tensor {

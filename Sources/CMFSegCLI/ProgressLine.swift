@@ -20,6 +20,18 @@ final class ProgressLine: @unchecked Sendable {
         return true
     }
 
-    /// Ends the line.
-    func finish() { FileHandle.standardError.write(Data("\n".utf8)) }
+    /// Ends the line, if one was drawn.
+    func finish() {
+        if lastShown >= 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    /// Runs `body` with the progress callback of a line labelled `label` (none when
+    /// `quiet`), and ends the line however `body` ends, so that an error message that
+    /// follows starts a line of its own.
+    static func showing<T>(_ label: String, quiet: Bool = false,
+                           _ body: (_ progress: ((Double) -> Bool)?) throws -> T) rethrows -> T {
+        let line = quiet ? nil : ProgressLine(label)
+        defer { line?.finish() }
+        return try body(line.map { l in { l.update($0) } })
+    }
 }

@@ -44,7 +44,7 @@ struct SegmentCommand: ParsableCommand {
     @Flag(name: .customLong("nonfinite-to-zero"), help: "Treat NaN/Inf voxels as background instead of failing.") var nonfiniteToZero = false
     @Option(name: .long, help: "Also write class probabilities as a 4-D float32 NIfTI (one volume per network class).")
     var probabilities: String?
-    @Option(name: .long, help: "Convolution engine: onednn (fast) or naive (reference).") var engine: String = "onednn"
+    @Option(name: .long, help: EngineName.help) var engine: EngineName = .onednn
     @Flag(name: .long, help: "No progress line.") var quiet = false
 
     func validate() throws {
@@ -55,28 +55,17 @@ struct SegmentCommand: ParsableCommand {
         }
         guard ["ed", "ncr"].contains(smallETTo) else { throw ValidationError("--small-et-to must be ed or ncr") }
         guard minETVoxels >= 0 else { throw ValidationError("--min-et-voxels must be >= 0") }
-        guard ["onednn", "naive"].contains(engine) else { throw ValidationError("--engine must be onednn or naive") }
     }
 
+    /// Library errors reach `CMFSegCommand.main`, which prints one `cmfseg: error:` line
+    /// (the progress line ends first).
     func run() throws {
-        do {
-            try execute()
-        } catch let e as CMFError {
-            if !quiet { FileHandle.standardError.write(Data("\n".utf8)) }
-            FileHandle.standardError.write(Data("cmfseg: error: \(e.message)\n".utf8))
-            throw ExitCode(1)
-        }
-    }
-
-    func execute() throws {
         ProcessMemory.keepFreedMemory()  // see its documentation: ~35% faster windows
         var paths: [Modality: String] = [:]
         for (m, p) in [(Modality.t1, t1), (.t1ce, t1ce), (.t2, t2), (.flair, flair)] { if let p { paths[m] = p } }
-        let context = ForwardContext(engine: engine == "naive" ? NaiveConvolutionEngine() : OneDNNConvolutionEngine(),
-                                     threads: threads)
+        let context = ForwardContext(engine: engine.engine, threads: threads)
         let start = Date()
-        let model = weights.isEmpty ? try SegmentationModel.loadDefault(context: context)
-                                    : try SegmentationModel(weightPaths: weights, context: context)
+        let model = try SegmentationModel.load(weights: weights, context: context)
         for note in model.notes { FileHandle.standardError.write(Data("cmfseg: note: \(note)\n".utf8)) }
         var options = SegmentationOptions(for: model)
         if let p = Shape3(dhw: patch) { options.window.patch = p }
@@ -94,10 +83,10 @@ struct SegmentCommand: ParsableCommand {
         guard !paths.isEmpty else {
             throw CMFError.invalidArgument("no input image given: pass --t1 and --t1ce, --t2 and --flair, or all four")
         }
-        let line = quiet ? nil : ProgressLine("segmenting")
-        let result = try model.segmentFiles(paths, output: out, probabilitiesPath: probabilities, options: options,
-                                            control: InferenceControl(progress: line.map { l in { l.update($0) } }))
-        line?.finish()
+        let result = try ProgressLine.showing("segmenting", quiet: quiet) { progress in
+            try model.segmentFiles(paths, output: out, probabilitiesPath: probabilities, options: options,
+                                   control: InferenceControl(progress: progress))
+        }
         let seconds = Date().timeIntervalSince(start)
         if !result.modalitiesMissing.isEmpty {
             FileHandle.standardError.write(Data("cmfseg: note: \(result.modalitiesMissing.map(\.rawValue).joined(separator: ", ")) not given: segmented with \(result.modalitiesUsed.map(\.rawValue).joined(separator: "+")) only\n".utf8))

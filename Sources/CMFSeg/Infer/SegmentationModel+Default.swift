@@ -10,7 +10,7 @@ extension SegmentationModel {
         do {
             url = try BundledResources.file(defaultModelResource).path
         } catch {
-            throw CMFError.unsupported("no default model is bundled with this build yet (it comes with the training issue); load your own weight files (CLI: --weights)")
+            throw CMFError.unsupported("no default model is bundled with this build yet (it comes with the training issue); load your own weight files")
         }
         return try SegmentationModel(weightPaths: [url], context: context)
     }

@@ -1,0 +1,32 @@
+import ArgumentParser
+import CMFSeg
+
+/// The convolution engines a command can run with (`--engine`): one list for every command.
+enum EngineName: String, CaseIterable, ExpressibleByArgument {
+    case onednn
+    case onednnUnfused = "onednn-unfused"
+    case naive
+
+    static let help: ArgumentHelp = "Convolution engine: onednn (fast), onednn-unfused (no conv+norm fusion) or naive (reference)."
+
+    var engine: any ConvolutionEngine {
+        switch self {
+        case .onednn: return OneDNNConvolutionEngine()
+        case .onednnUnfused: return OneDNNConvolutionEngine(fusesNormalization: false)
+        case .naive: return NaiveConvolutionEngine()
+        }
+    }
+}
+
+extension SegmentationModel {
+    /// The model a command's `--weights` name, or without any the bundled default; when
+    /// this build has none, the error says which option gives weights.
+    static func load(weights: [String], context: ForwardContext) throws -> SegmentationModel {
+        guard weights.isEmpty else { return try SegmentationModel(weightPaths: weights, context: context) }
+        do {
+            return try loadDefault(context: context)
+        } catch CMFError.unsupported(let message) {
+            throw CMFError.unsupported("\(message) (CLI: --weights)")
+        }
+    }
+}
