@@ -158,7 +158,7 @@ CMF_API CMF_NODISCARD cmf_status cmf_volume_write(const cmf_volume *volume, cons
 /* ------------------------------------------------------------------------------------ */
 /*
  * Metrics of a predicted label map against a reference, as BraTS computes them, per region
- * WT / TC / ET. Definitions (the project's documentation, METRICS.md, has the details):
+ * WT / TC / ET. Definitions (Sources/CMFSeg/Evaluate/README.md has the details):
  * whole-region metrics follow MedPy 0.5 / panoptica, lesion-wise metrics follow the official
  * `brats-evaluation` package (panoptica, BraTS 2025 glioma configuration).
  *   dice         2|A&B| / (|A|+|B|); both empty 1, one empty 0
@@ -262,8 +262,8 @@ CMF_API CMF_NODISCARD cmf_status cmf_evaluate_files(const char *ref_path, const 
 /* ------------------------------------------------------------------------------------ */
 /*
  * A cmf_model is a segmentation network loaded once from safetensors weights (the
- * authors' PyTorch state_dict names, see the documentation) and reused for any number of
- * cases. cmf_segment runs the whole pipeline on one case:
+ * authors' PyTorch state_dict names and cmfseg's metadata, Sources/CMFSeg/Weights/README.md)
+ * and reused for any number of cases. cmf_segment runs the whole pipeline on one case:
  *   validate (one voxel grid, finite values) -> crop to the brain box -> per-modality
  *   z-score (2-98 percentile clipped statistics) -> sliding windows (Gaussian importance
  *   weighting, overlap) with optional mirroring test-time augmentation -> argmax ->

@@ -37,8 +37,8 @@ Whole-region metrics (per region WT = {1,2,4}, TC = {1,4}, ET = {4}; BraTS 2018 
                 panoptica.metrics.normalized_surface_dice._compute_normalized_surface_dice(
                 ref, pred, voxelspacing=zooms) for the first CHECK_FULL_CALLS cases.
 - volumes:      numpy.count_nonzero(mask) * prod(zooms)
-  Empty-mask conventions (METRICS.md; MedPy raises or returns 0 there, so they are applied here
-  explicitly and never come from MedPy): both empty -> dice 1, sensitivity 1, hd95/hd/assd 0,
+  Empty-mask conventions (Sources/CMFSeg/Evaluate/README.md; MedPy raises or returns 0
+  there, so they are applied here explicitly and never come from MedPy): both empty -> dice 1, sensitivity 1, hd95/hd/assd 0,
   nsd 1; exactly one empty -> dice 0, hd95/hd/assd = image diagonal in mm
   (sqrt(sum((dims*zooms)^2)); 373.128664 on 240x240x155 at 1 mm), nsd 0; reference empty ->
   sensitivity 0 unless the prediction is empty too. Specificity is MedPy's everywhere.

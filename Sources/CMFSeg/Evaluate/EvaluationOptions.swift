@@ -33,7 +33,8 @@ public enum EmptyDistancePolicy: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// Options of a BraTS evaluation. The defaults reproduce the BraTS conventions of METRICS.md.
+/// Options of a BraTS evaluation. The defaults reproduce the BraTS conventions
+/// (`Sources/CMFSeg/Evaluate/README.md`).
 public struct EvaluationOptions: Sendable, Equatable {
     /// Label values and regions (default BraTS 2018: 1/2/4).
     public var labels: LabelConvention

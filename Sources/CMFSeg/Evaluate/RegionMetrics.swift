@@ -24,7 +24,8 @@ public struct LesionMetrics: Sendable, Equatable {
     }
 }
 
-/// Whole-region metrics of one region (definitions: MedPy 0.5 / panoptica, METRICS.md).
+/// Whole-region metrics of one region (definitions: MedPy 0.5 / panoptica, see
+/// `Sources/CMFSeg/Evaluate/README.md`).
 ///
 /// - `dice` = 2|A∩B| / (|A|+|B|); both empty → 1; exactly one empty → 0.
 /// - `sensitivity` = TP/(TP+FN); empty reference → 1 if the prediction is empty too, else 0.

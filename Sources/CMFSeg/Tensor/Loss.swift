@@ -1,6 +1,6 @@
 import CCMFKernels
 
-/// The training losses of the method (METHOD.md, TRAINING.md), each returning its value
+/// The training losses of the method (`Sources/CMFSeg/Train/README.md`), each returning its value
 /// (accumulated in double) and the gradient w.r.t. its first argument, as PyTorch's
 /// `loss.backward()` with an upstream gradient of 1 would give it. Scale both to combine
 /// losses (e.g. the cycle loss's λ = 10, the discriminator's 0.5).

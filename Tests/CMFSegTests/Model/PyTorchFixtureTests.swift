@@ -26,7 +26,8 @@ final class PyTorchFixtureTests: XCTestCase {
         XCTAssertLessThanOrEqual(ef, 1e-4)
     }
 
-    /// The work of one 128³ forward as BENCHMARKS.md counts it (571 GFLOP, 223 per branch).
+    /// The work of one 128³ forward as the benchmarks count it (571 GFLOP, the README's
+    /// table and `Sources/CMFSeg/Tensor/PERFORMANCE.md`; 223 of them per branch).
     func testFlopCountMatchesBenchmarkDocs() throws {
         let net = try Network.load(paths: Self.m2gFiles)
         guard case .cmff(let m2g) = net.body else { return XCTFail("not CMFF") }
