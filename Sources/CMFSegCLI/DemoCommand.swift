@@ -10,14 +10,16 @@ struct DemoCommand: ParsableCommand {
         commandName: "demo",
         abstract: "Segment and evaluate the bundled sample case with the bundled default model.",
         discussion: """
-        1. Writes the sample case (phantom seed 2026, case 0: T1, T1ce, T2, FLAIR and its
-           reference labels on the BraTS grid) into --out.
-        2. Segments it with the default model bundled with the library (or --weights) and
-           scores the result against the sample's reference. This build bundles no default
-           model yet (the training issue produces it): without --weights the step says so
-           and is skipped.
-        3. Scores a bundled real BraTS 2018 pair: the authors' CMFF prediction against the
-           ground truth of one training case.
+        1. Writes the sample case (phantom seed 2026, case 0: T1, T1ce, T2, FLAIR and its \
+        reference labels on the BraTS grid) into --out.
+
+        2. Segments it with the default model bundled with the library (or --weights) and \
+        scores the result against the sample's reference. This build bundles no default \
+        model yet (the training issue produces it): without --weights the step says so and \
+        is skipped.
+
+        3. Scores a bundled real BraTS 2018 pair: the authors' CMFF prediction against the \
+        ground truth of one training case.
         """
     )
 

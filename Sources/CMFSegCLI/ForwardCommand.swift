@@ -9,17 +9,19 @@ struct ForwardCommand: ParsableCommand {
         commandName: "forward",
         abstract: "Run a network on raw tensors from a safetensors file.",
         discussion: """
-        CMFF models read `x0` (pair A) and `x1` (pair B), [N, 2, D, H, W], and write the
-        softmax outputs `s0`, `s1` (branches) and `fused`. Other networks read `input` and
-        write `output` (softmax probabilities for segmentation U-Nets, linear output for the
-        generator, patch scores for the discriminator). Spatial sizes of U-Net inputs must be
-        multiples of 16.
-        With --bench, runs one forward pass on random inputs of --shape and prints the time
-        and effective GFLOP/s instead.
-        With --gradients, the inputs file must also hold `labels` (uint8 [D, H, W] or
-        [N, D, H, W], class indices in the network's order: 0 background, 1 edema,
-        2 NCR/NET, 3 ET); the soft-Dice training loss (`loss_0`, `loss_1`, `loss_f` and
-        their mean `loss` for CMFF, `loss` for one network) and the gradient of every
+        CMFF models read `x0` (pair A) and `x1` (pair B), [N, 2, D, H, W], and write the \
+        softmax outputs `s0`, `s1` (branches) and `fused`. Other networks read `input` and \
+        write `output` (softmax probabilities for segmentation U-Nets, linear output for \
+        the generator, patch scores for the discriminator). Spatial sizes of U-Net inputs \
+        must be multiples of 16.
+
+        With --bench, times --repeats forward passes on random inputs of --shape and \
+        prints the times and effective GFLOP/s instead.
+
+        With --gradients, the inputs file must also hold `labels` (uint8 [D, H, W] or \
+        [N, D, H, W], class indices in the network's order: 0 background, 1 edema, \
+        2 NCR/NET, 3 ET); the soft-Dice training loss (`loss_0`, `loss_1`, `loss_f` and \
+        their mean `loss` for CMFF, `loss` for one network) and the gradient of every \
         parameter (`grad.<name>`, PyTorch names) are written next to the outputs.
         """
     )

@@ -8,16 +8,18 @@ struct SegmentCommand: ParsableCommand {
         commandName: "segment",
         abstract: "Segment a brain tumour: T1, T1ce, T2, FLAIR NIfTI images in, a BraTS label map out.",
         discussion: """
-        The images must share one voxel grid (co-registered, skull-stripped, as BraTS
-        provides them). Either modality pair may be omitted (--t1 + --t1ce, or --t2 + --flair):
-        the CMFF model then segments with the other pair's branch alone and says so (on
-        stdout and in the output's NIfTI description).
-        Pipeline: crop to the brain box, per-modality z-score (2–98 percentile clipped
-        statistics), sliding windows (Gaussian weighted, --overlap), optional mirroring
-        test-time augmentation (--tta, 8× slower), argmax, BraTS post-processing (brain mask,
-        small-component removal, small-core and small-ET relabelling; --no-postprocess turns
-        it off), labels written as uint8 with the input's geometry (0, 1 NCR, 2 ED, 4 ET by
-        default, or the model's class_values).
+        The images must share one voxel grid (co-registered, skull-stripped, as BraTS \
+        provides them). Either modality pair may be omitted (--t1 + --t1ce, or --t2 + \
+        --flair): the CMFF model then segments with the other pair's branch alone and says \
+        so (on stdout and in the output's NIfTI description).
+
+        Pipeline: crop to the brain box, per-modality z-score (2–98 percentile clipped \
+        statistics), sliding windows (Gaussian weighted, --overlap), optional mirroring \
+        test-time augmentation (--tta, 8× slower), argmax, BraTS post-processing (brain \
+        mask, small-component removal, small-core and small-ET relabelling; \
+        --no-postprocess turns it off), labels written as uint8 with the input's geometry \
+        (0, 1 NCR, 2 ED, 4 ET by default, or the model's class_values).
+
         Without --weights the default model bundled with the library is used.
         """
     )
