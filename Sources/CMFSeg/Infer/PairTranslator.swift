@@ -9,7 +9,7 @@ public enum PairTranslator {
     /// (pair A or B; the other is the output).
     /// - Throws: `CMFError.invalidArgument` when neither says, `.format` for bad metadata.
     public static func direction(_ generator: Network, from: Int?) throws -> (input: [Modality], output: [Modality]) {
-        let a: [Modality] = [.t1, .t1ce], b: [Modality] = [.t2, .flair]
+        let a = Modality.pairA, b = Modality.pairB
         guard generator.architecture == .generator else {
             throw CMFError.invalidArgument("a \(generator.architecture.rawValue) network does not translate (a CMFT generator, x2y or y2x, does)")
         }
@@ -17,14 +17,7 @@ public enum PairTranslator {
         guard let text = generator.metadata["pairs"] else {
             throw CMFError.invalidArgument("the generator's metadata does not say which pair it reads; give the direction (pair A = t1,t1ce → pair B, or B → A)")
         }
-        let groups = try text.split(separator: "|", omittingEmptySubsequences: false).map { g in
-            try g.split(separator: ",").map { name -> Modality in
-                guard let m = Modality(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
-                    throw CMFError.format("generator metadata pairs \"\(text)\": unknown modality \"\(name)\"")
-                }
-                return m
-            }
-        }
+        let groups = try ModelMetadata.parsePairs(text)
         guard groups.count == 2, groups[0].count == generator.inChannels, groups[1].count == generator.outChannels else {
             throw CMFError.format("generator metadata pairs \"\(text)\" does not read as input|output with \(generator.inChannels) and \(generator.outChannels) modalities")
         }

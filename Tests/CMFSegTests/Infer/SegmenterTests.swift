@@ -95,10 +95,10 @@ final class SegmenterTests: XCTestCase {
         options.classValues = [0, 2, 1, 3]  // BraTS 2023 labels
         let result = try Segmenter.segment(input, predictor: LinearSoftmaxPredictor(), options: options)
         XCTAssertTrue(Set(result.labels.voxels).isSubset(of: [0, 1, 2, 3]))
-        XCTAssertEqual(try SegmentationModel.parseClassValues("0,2,1,4"), [0, 2, 1, 4])
-        XCTAssertThrowsError(try SegmentationModel.parseClassValues("0,2,x"))
-        XCTAssertEqual(try SegmentationModel.parsePatch("96,128,112"), Shape3(112, 128, 96))
-        XCTAssertThrowsError(try SegmentationModel.parsePatch("128,128"))
+        XCTAssertEqual(try ModelMetadata.parseClassValues("0,2,1,4"), [0, 2, 1, 4])
+        XCTAssertThrowsError(try ModelMetadata.parseClassValues("0,2,x"))
+        XCTAssertEqual(try ModelMetadata.parsePatch("96,128,112"), Shape3(112, 128, 96))
+        XCTAssertThrowsError(try ModelMetadata.parsePatch("128,128"))
         options.classValues = [0, 1, 2]
         XCTAssertThrowsError(try Segmenter.segment(input, predictor: LinearSoftmaxPredictor(), options: options))
     }
