@@ -3,7 +3,9 @@
  * Layouts: the interface takes plain ncdhw/oidhw arrays; the primitive is created with
  * format "any" so oneDNN picks its blocked layouts (nCdhw16c, brgconv/jit AVX-512 kernels);
  * on plain ncdhw it falls back to a gemm path about 8x slower (measured 10 vs 87 GFLOP/s on
- * 16->16 channels, 128^3). Inputs, weights and outputs are reordered around the call.
+ * 16->16 channels, 128^3). Inputs, weights and outputs are reordered around the call, except
+ * that a fused instance norm reads oneDNN's result directly when it is channels-last (AVX-512
+ * hosts) or 8-channel blocked (nCdhw8c, AVX2 hosts) and writes the plain output itself.
  * oneDNN's primitive cache (on by default) makes repeated creation for the same shapes cheap.
  *
  * Two OpenMP runtimes. libdnnl is linked against GNU libgomp, our kernels against LLVM
@@ -212,6 +214,65 @@ static int nhwc_instnorm_lrelu(const float *t, int64_t c, int64_t plane, float e
     return 0;
 }
 
+/* As nhwc_instnorm_lrelu for oneDNN's 8-channel blocked result (nCdhw8c, the AVX2 kernels'
+ * layout; one sample, c a multiple of 8): t is [c/8][plane][8]. Per-channel sums in double,
+ * each thread over its share of the plane, the shares added in thread order; then one pass
+ * that reads the blocks and writes the plain channel planes. */
+static int blocked8_instnorm_lrelu(const float *t, int64_t c, int64_t plane, float eps, float slope,
+                                   float *out, float *inv_std, int nt) {
+    int64_t cb = c / 8;
+    double *part = calloc((size_t)(nt * c), sizeof(double));
+    double *mean = calloc((size_t)c, sizeof(double));
+    float *fm = malloc(sizeof(float) * (size_t)c), *finv = malloc(sizeof(float) * (size_t)c);
+    if (!part || !mean || !fm || !finv) { free(part); free(mean); free(fm); free(finv); return -1; }
+    for (int pass = 0; pass < 2; pass++) {
+        memset(part, 0, sizeof(double) * (size_t)(nt * c));
+        #pragma omp parallel num_threads(nt)
+        {
+            int id = omp_get_thread_num(), nth = omp_get_num_threads();
+            int64_t s0 = plane * id / nth, s1 = plane * (id + 1) / nth;
+            for (int64_t b = 0; b < cb; b++) {
+                const float *tb = t + b * plane * 8;
+                double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, mb[8];
+                for (int k = 0; k < 8; k++) mb[k] = mean[b * 8 + k];
+                if (pass == 0) {
+                    for (int64_t s = s0; s < s1; s++)
+                        for (int k = 0; k < 8; k++) acc[k] += tb[s * 8 + k];
+                } else {
+                    for (int64_t s = s0; s < s1; s++)
+                        for (int k = 0; k < 8; k++) { double dv = tb[s * 8 + k] - mb[k]; acc[k] += dv * dv; }
+                }
+                for (int k = 0; k < 8; k++) part[(int64_t)id * c + b * 8 + k] = acc[k];
+            }
+        }
+        for (int64_t k = 0; k < c; k++) {
+            double acc = 0;
+            for (int i = 0; i < nt; i++) acc += part[(int64_t)i * c + k];
+            if (pass == 0) mean[k] = acc / (double)plane;
+            else { fm[k] = (float)mean[k]; finv[k] = (float)(1.0 / sqrt(acc / (double)plane + (double)eps)); }
+        }
+    }
+    if (inv_std) memcpy(inv_std, finv, sizeof(float) * (size_t)c);
+    const int64_t tile = 256;
+    int64_t tiles = (plane + tile - 1) / tile;
+    #pragma omp parallel for collapse(2) num_threads(nt) schedule(static)
+    for (int64_t b = 0; b < cb; b++)
+        for (int64_t ti = 0; ti < tiles; ti++) {
+            int64_t s0 = ti * tile, s1 = s0 + tile < plane ? s0 + tile : plane;
+            const float *tb = t + b * plane * 8;
+            for (int k = 0; k < 8; k++) {
+                float m = fm[b * 8 + k], iv = finv[b * 8 + k];
+                float *o = out + (b * 8 + k) * plane;
+                for (int64_t s = s0; s < s1; s++) {
+                    float y = (tb[s * 8 + k] - m) * iv;
+                    o[s] = y >= 0 ? y : y * slope;
+                }
+            }
+        }
+    free(part); free(mean); free(fm); free(finv);
+    return 0;
+}
+
 /* The convolution; with `fuse` set, instance norm + leaky ReLU are applied to the output,
  * reading oneDNN's channels-last result directly when it chose that layout, and `inv_std`
  * [n*co] (may be NULL) receives the normalisation's 1/std. */
@@ -229,7 +290,7 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
 
     int fused_done = 0;
     int64_t oplane = g.dst[2] * g.dst[3] * g.dst[4];
-    dnnl_memory_desc_t d_nhwc;
+    dnnl_memory_desc_t d_tag;
     dnnl_stream_t stream = NULL;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t conv = NULL;
@@ -265,8 +326,8 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
     }
     /* Free the blocked input before the output reorder allocates nothing more: keeps the peak low. */
     if (own_src) { dnnl_memory_destroy(src); own_src = 0; src = NULL; }
-    if (fuse && own_dst && dnnl_memory_desc_init_by_tag(&d_nhwc, 5, g.dst, dnnl_f32, dnnl_ndhwc) == dnnl_success &&
-        dnnl_memory_desc_equal(dmd, &d_nhwc)) {
+    if (fuse && own_dst && dnnl_memory_desc_init_by_tag(&d_tag, 5, g.dst, dnnl_f32, dnnl_ndhwc) == dnnl_success &&
+        dnnl_memory_desc_equal(dmd, &d_tag)) {
         void *handle = NULL;
         if (dnnl_stream_wait(stream) != dnnl_success || dnnl_memory_get_data_handle(dst, &handle) != dnnl_success) {
             rc = -3;
@@ -276,6 +337,19 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
         for (int64_t s = 0; s < n && rc == 0; s++)
             rc = nhwc_instnorm_lrelu((const float *)handle + s * oplane * co, co, oplane, eps, slope,
                                      out + s * co * oplane, inv_std ? inv_std + s * co : NULL, nt);
+        fused_done = 1;
+    } else if (fuse && own_dst && co % 8 == 0 &&
+               dnnl_memory_desc_init_by_tag(&d_tag, 5, g.dst, dnnl_f32, dnnl_nCdhw8c) == dnnl_success &&
+               dnnl_memory_desc_equal(dmd, &d_tag)) {
+        void *handle = NULL;
+        if (dnnl_stream_wait(stream) != dnnl_success || dnnl_memory_get_data_handle(dst, &handle) != dnnl_success) {
+            rc = -3;
+            goto done;
+        }
+        int nt = NT(threads);
+        for (int64_t s = 0; s < n && rc == 0; s++)
+            rc = blocked8_instnorm_lrelu((const float *)handle + s * oplane * co, co, oplane, eps, slope,
+                                         out + s * co * oplane, inv_std ? inv_std + s * co : NULL, nt);
         fused_done = 1;
     } else if (own_dst) {
         rc = cmfk_dnnl_reorder(stream, dst, udst);

@@ -137,20 +137,26 @@ int cmfk_conv3d_backward_weights_f32_naive(const float *in, int64_t n, int64_t c
 /* ---- Instance norm + leaky ReLU ----------------------------------------------------- */
 
 /* Sums of g and g*n over [lo, hi) of one plane (n, g as in cmf_nn.h), in LANES independent
- * double accumulators so the loop vectorises without reassociating additions. */
+ * double accumulators so the loop vectorises without reassociating additions. Both branches
+ * of the leaky factor are computed and selected (no data-dependent branch, which the signs of
+ * y would make unpredictable). */
 #define LANES 8
 static void norm_grad_sums(const float *y, const float *gy, int64_t lo, int64_t hi, float slope,
                            double *sg, double *sgn) {
     double a[LANES] = {0}, b[LANES] = {0};
     int64_t i = lo;
-    for (; i + LANES <= hi; i += LANES)
+    for (; i + LANES <= hi; i += LANES) {
+        #pragma omp simd
         for (int j = 0; j < LANES; j++) {
             float yv = y[i + j], gv = gy[i + j];
-            float g = yv >= 0 ? gv : gv * slope;
-            float nv = yv >= 0 ? yv : yv / slope;
+            float gs = gv * slope, q = yv / slope;
+            int pos = yv >= 0;
+            float g = pos ? gv : gs;
+            float nv = pos ? yv : q;
             a[j] += g;
             b[j] += (double)g * nv;
         }
+    }
     double sa = 0, sb = 0;
     for (; i < hi; i++) {
         float yv = y[i], gv = gy[i];
@@ -164,12 +170,16 @@ static void norm_grad_sums(const float *y, const float *gy, int64_t lo, int64_t 
     *sgn = sb;
 }
 
+/* gx = inv * ((g - mg) - n * mgn) over [lo, hi); gx may be gy (same index read, then written). */
 static void norm_grad_apply(const float *y, const float *gy, int64_t lo, int64_t hi, float slope, float inv,
                             float mg, float mgn, float *gx) {
+    #pragma omp simd
     for (int64_t i = lo; i < hi; i++) {
         float yv = y[i], gv = gy[i];
-        float g = yv >= 0 ? gv : gv * slope;
-        float nv = yv >= 0 ? yv : yv / slope;
+        float gs = gv * slope, q = yv / slope;
+        int pos = yv >= 0;
+        float g = pos ? gv : gs;
+        float nv = pos ? yv : q;
         gx[i] = inv * ((g - mg) - nv * mgn);
     }
 }
@@ -178,8 +188,10 @@ int cmfk_instnorm_lrelu_backward_f32(const float *y, const float *grad_y, int64_
                                      const float *inv_std, float slope, float *grad_x, int threads) {
     if (planes <= 0 || plane <= 0 || !(slope > 0)) return -2;
     int nt = NT(threads);
-    if (plane < PAR_MIN) {
-        /* Small planes: one plane per iteration, serial inside. */
+    if (plane < PAR_MIN || planes % nt == 0) {
+        /* One plane per iteration, serial inside: no barrier per plane, and the sums' order
+         * does not depend on the thread count. Large planes take this path when the planes
+         * divide evenly among the threads. */
         #pragma omp parallel for num_threads(nt) schedule(static) if(planes * plane > PAR_MIN)
         for (int64_t p = 0; p < planes; p++) {
             const float *yp = y + p * plane, *gp = grad_y + p * plane;

@@ -153,7 +153,7 @@ func runConvolutionBackwardData(_ kernel: ConvBackwardDataKernel, name: String, 
     let s = try ConvolutionBackwardShape(input: inputShape, weight: weight.shape, gradOutput: gradOutput.shape,
                                          geometry: geometry, name)
     let i = s.input, k = s.weight
-    var gradInput = Tensor(zeros: i)
+    var gradInput = Tensor(uninitializedShape: i)
     let rc = gradOutput.storage.withUnsafeBufferPointer { g in
         weight.storage.withUnsafeBufferPointer { wt in
             gradInput.storage.withUnsafeMutableBufferPointer { gi in

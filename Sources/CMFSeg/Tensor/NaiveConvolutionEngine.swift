@@ -38,7 +38,7 @@ typealias ConvKernel = (UnsafePointer<Float>?, Int64, Int64, Int64, Int64, Int64
 func runConvolution(_ kernel: ConvKernel, name: String, input: Tensor, weight: Tensor, bias: Tensor?,
                     geometry: ConvolutionGeometry, threads: Int) throws -> Tensor {
     let outShape = try convolutionOutputShape(input: input, weight: weight, bias: bias, geometry: geometry)
-    var out = Tensor(zeros: outShape)
+    var out = Tensor(uninitializedShape: outShape)
     let s = input.shape, k = weight.shape
     let rc: Int32 = input.storage.withUnsafeBufferPointer { x in
         weight.storage.withUnsafeBufferPointer { wt in

@@ -28,12 +28,16 @@ extension Tensor {
             throw CMFError.invalidArgument("instance norm backward: leaky-ReLU slope \(slope) must be > 0")
         }
         let plane = planeCount
-        var grad = gradOutput
+        // Out of place: the caller usually still holds gradOutput, so writing into a copy of
+        // it would first copy it whole.
+        var grad = Tensor(uninitializedShape: shape)
         let rc = storage.withUnsafeBufferPointer { y in
             invStd.withUnsafeBufferPointer { inv in
-                grad.storage.withUnsafeMutableBufferPointer { g in
-                    cmfk_instnorm_lrelu_backward_f32(y.baseAddress, g.baseAddress, Int64(n * c), Int64(plane),
-                                                     inv.baseAddress, slope, g.baseAddress, Int32(threads))
+                gradOutput.storage.withUnsafeBufferPointer { gy in
+                    grad.storage.withUnsafeMutableBufferPointer { g in
+                        cmfk_instnorm_lrelu_backward_f32(y.baseAddress, gy.baseAddress, Int64(n * c), Int64(plane),
+                                                         inv.baseAddress, slope, g.baseAddress, Int32(threads))
+                    }
                 }
             }
         }
@@ -54,7 +58,7 @@ extension Tensor {
         guard gradOutput.shape == [n, c, d / 2, h / 2, w / 2] else {
             throw CMFError.shape("max-pool backward: gradient \(gradOutput.shape) does not match input \(shape) (expected \([n, c, d / 2, h / 2, w / 2]))")
         }
-        var grad = Tensor(zeros: shape)
+        var grad = Tensor(uninitializedShape: shape)
         let rc = storage.withUnsafeBufferPointer { x in
             gradOutput.storage.withUnsafeBufferPointer { g in
                 grad.storage.withUnsafeMutableBufferPointer { gi in
@@ -77,7 +81,7 @@ extension Tensor {
             throw CMFError.shape("up-sampling backward: gradient \(shape) has an odd spatial size")
         }
         let (d, h, w) = (d2 / 2, h2 / 2, w2 / 2)
-        var grad = Tensor(zeros: [n, c, d, h, w])
+        var grad = Tensor(uninitializedShape: [n, c, d, h, w])
         let rc = storage.withUnsafeBufferPointer { g in
             grad.storage.withUnsafeMutableBufferPointer { gi in
                 cmfk_upsample2_trilinear_backward_f32(g.baseAddress, Int64(n * c), Int64(d), Int64(h), Int64(w),
@@ -125,8 +129,8 @@ extension Tensor {
             throw CMFError.shape("channel multiply backward: gradient \(gradOutput.shape) does not match input \(shape)")
         }
         let plane = d * h * w
-        var gx = Tensor(zeros: shape)
-        var gm = Tensor(zeros: [n, 1, d, h, w])
+        var gx = Tensor(uninitializedShape: shape)
+        var gm = Tensor(uninitializedShape: [n, 1, d, h, w])
         var rc: Int32 = 0
         storage.withUnsafeBufferPointer { x in
             mask.storage.withUnsafeBufferPointer { m in

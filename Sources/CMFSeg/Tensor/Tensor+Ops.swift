@@ -46,7 +46,7 @@ extension Tensor {
     public func maxPool2(threads: Int) throws -> Tensor {
         let (n, c, d, h, w) = try dims5("max-pool input")
         guard d >= 2, h >= 2, w >= 2 else { throw CMFError.shape("max-pool input \(shape) is smaller than 2") }
-        var out = Tensor(zeros: [n, c, d / 2, h / 2, w / 2])
+        var out = Tensor(uninitializedShape: [n, c, d / 2, h / 2, w / 2])
         let rc = storage.withUnsafeBufferPointer { src in
             out.storage.withUnsafeMutableBufferPointer { dst in
                 cmfk_maxpool2_f32(src.baseAddress, Int64(n * c), Int64(d), Int64(h), Int64(w), dst.baseAddress, Int32(threads))
@@ -59,7 +59,7 @@ extension Tensor {
     /// Trilinear up-sampling by 2 on each spatial axis, `align_corners=True`.
     public func upsample2(threads: Int) throws -> Tensor {
         let (n, c, d, h, w) = try dims5("up-sampling input")
-        var out = Tensor(zeros: [n, c, 2 * d, 2 * h, 2 * w])
+        var out = Tensor(uninitializedShape: [n, c, 2 * d, 2 * h, 2 * w])
         let rc = storage.withUnsafeBufferPointer { src in
             out.storage.withUnsafeMutableBufferPointer { dst in
                 cmfk_upsample2_trilinear_f32(src.baseAddress, Int64(n * c), Int64(d), Int64(h), Int64(w), dst.baseAddress, Int32(threads))
@@ -113,7 +113,7 @@ extension Tensor {
             throw CMFError.shape("cannot multiply \(shape) by channel \(channel) of \(mask.shape)")
         }
         let plane = d * h * w
-        var out = Tensor(zeros: shape)
+        var out = Tensor(uninitializedShape: shape)
         var rc: Int32 = 0
         storage.withUnsafeBufferPointer { x in
             mask.storage.withUnsafeBufferPointer { m in

@@ -19,4 +19,18 @@ public struct Tensor: Sendable {
     }
 
     public var count: Int { storage.count }
+
+    /// A tensor whose values a kernel is about to overwrite, every one of them: no zeroing pass
+    /// over the (often 100+ MB) buffer. Debug builds fill it with NaN so that a value left
+    /// unwritten shows in the tests.
+    init(uninitializedShape shape: [Int]) {
+        let count = shape.reduce(1, *)
+        let storage = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
+            #if DEBUG
+            buffer.initialize(repeating: .nan)
+            #endif
+            initialized = count
+        }
+        self.init(shape: shape, storage: storage)
+    }
 }
