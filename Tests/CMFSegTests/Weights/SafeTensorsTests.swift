@@ -83,8 +83,18 @@ final class SafeTensorsTests: XCTestCase {
     func testUnsupportedAndUnknownDtypes() {
         let e = decodeError(file(#"{"a":{"dtype":"I64","shape":[1],"data_offsets":[0,8]}}"#, data: 8))
         guard case .unsupported(let m)? = e else { return XCTFail("\(String(describing: e))") }
-        XCTAssertTrue(m.contains("I64") && m.contains("F32, F16 and BF16"), m)
+        XCTAssertTrue(m.contains("I64") && m.contains("F32, F16, BF16 and U8"), m)
         assertFormat(file(#"{"a":{"dtype":"Q4","shape":[1],"data_offsets":[0,1]}}"#, data: 1), "unknown dtype")
+    }
+
+    /// U8 tensors (label maps for training checks) read as their values.
+    func testU8LabelsRoundTrip() throws {
+        let labels = Tensor(shape: [2, 3], storage: [0, 1, 2, 3, 255, 7])
+        let bytes = try SafeTensorsFile(entries: [.init(name: "labels", dtype: .u8, tensor: labels)]).encoded()
+        let back = try bytes.withUnsafeBytes { try SafeTensorsFile.decode($0, source: "memory") }
+        XCTAssertEqual(back.entries.first?.dtype, .u8)
+        XCTAssertEqual(back["labels"]?.storage, labels.storage)
+        XCTAssertEqual(back["labels"]?.shape, [2, 3])
     }
 
     func testNonRegularFilesAreRefusedWithoutReading() {
