@@ -6,13 +6,7 @@ import XCTest
 /// `cmfseg train`, `transfer`, `bench train` and `forward --gradients` as a user runs them.
 final class TrainCommandTests: XCTestCase {
     /// Two coarse (3 mm) phantom cases, written once.
-    static let data: URL? = {
-        guard let template = try? TissueTemplate.sharedMNI152(),
-              let g = try? PhantomGenerator(template: template, seed: 8, grid: .coarse(3)),
-              let dir = try? Fixtures.scratchDirectory("train-cli-data") else { return nil }
-        for k in 0..<2 { guard (try? g.generate(index: k).write(into: dir)) != nil else { return nil } }
-        return dir
-    }()
+    static let data = TinyPhantoms.folder(seed: 8)
 
     func testTrainWritesLoadableModelAndResumes() throws {
         let data = try XCTUnwrap(Self.data)

@@ -7,13 +7,7 @@ import XCTest
 /// before training starts.
 final class TrainerTests: XCTestCase {
     /// Two coarse MNI phantom cases written once for the whole class.
-    static let data: URL? = {
-        guard let template = try? TissueTemplate.sharedMNI152(),
-              let g = try? PhantomGenerator(template: template, seed: 5, grid: .coarse(3)),
-              let dir = try? Fixtures.scratchDirectory("trainer-data") else { return nil }
-        for k in 0..<2 { guard (try? g.generate(index: k).write(into: dir)) != nil else { return nil } }
-        return dir
-    }()
+    static let data = TinyPhantoms.folder(seed: 5)
 
     func configuration(steps: Int, out: URL) throws -> TrainingConfiguration {
         var c = TrainingConfiguration(dataFolder: try XCTUnwrap(Self.data).path, outputFolder: out.path)
