@@ -286,8 +286,8 @@ typedef struct cmf_model cmf_model;
 CMF_API CMF_NODISCARD cmf_status cmf_model_load(const char *const *paths, size_t n, cmf_model **out);
 
 /* Loads the default model bundled with the library (looked up in $CMFSEG_DATA_DIR, then
- * <prefix>/share/cmfseg). Errors: UNSUPPORTED when this build ships none (until the
- * training issue provides one: pass weights to cmf_model_load), else as cmf_model_load. */
+ * <prefix>/share/cmfseg). Errors: UNSUPPORTED when this build ships none (pass weights,
+ * e.g. made by `cmfseg train`, to cmf_model_load), else as cmf_model_load. */
 CMF_API CMF_NODISCARD cmf_status cmf_model_load_default(cmf_model **out);
 
 /* Frees a model. NULL is fine. Must not race with calls using the model. */

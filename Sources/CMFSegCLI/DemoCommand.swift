@@ -15,8 +15,7 @@ struct DemoCommand: ParsableCommand {
 
         2. Segments it with the default model bundled with the library (or --weights) and \
         scores the result against the sample's reference. This build bundles no default \
-        model yet (the training issue produces it): without --weights the step says so and \
-        is skipped.
+        model yet: without --weights the step says so and is skipped.
 
         3. Scores a bundled real BraTS 2018 pair: the authors' CMFF prediction against the \
         ground truth of one training case.

@@ -12,7 +12,7 @@ struct TrainCommand: ParsableCommand {
         discussion: """
         TASK is cmff (the method's segmentation stage: two U-Net branches fused with mask guidance), cmft (the method's first stage: a CycleGAN translating pair A = T1, T1ce into pair B = T2, FLAIR and back, trained without labels), single-pair (one U-Net on one modality pair, --pair a or b), unet4 (one U-Net on all four modalities) or no-mask (CMFF fusion without mask guidance).
 
-        Every case folder of --data (and --val) holds <case>_t1, _t1ce, _t2, _flair and _seg NIfTI files, as `cmfseg phantom` writes them. All cases are read, checked and pre-processed once before training starts, exactly as inference pre-processes them, and kept in memory. Each step trains on one random patch (a third centred on tumour, as nnU-Net), flipped and with intensity, gamma and bias-field augmentation; the patch of step k depends only on --seed and k.
+        Every case folder of --data (and --val) holds <case>_t1, _t1ce, _t2, _flair and _seg NIfTI files, as `cmfseg phantom` writes them. All cases are read, checked and pre-processed once before training starts, exactly as inference pre-processes them, and kept in memory. Each step trains on one random patch (by default a third centred on tumour, as nnU-Net; --foreground), flipped and with intensity, gamma and bias-field augmentation; the patch of step k depends only on --seed and k.
 
         Segmentation networks minimise the soft Dice over edema, NCR/NET and ET (for CMFF the mean over both branches and the fusion) with Adam. CMFT minimises the LSGAN adversarial plus 10 × L1 cycle losses of both generators, then trains both discriminators against a pool of 10 past fakes. Every --checkpoint-every steps OUT/checkpoint.safetensors (parameters, optimiser state, step) and the models are written atomically: OUT/model.safetensors (loads with `cmfseg segment --weights`), or for CMFT OUT/x2y, y2x, dx and dy.safetensors (the authors' names); --resume continues from a checkpoint exactly as an uninterrupted run would. Every --validate-every steps the --val cases are segmented whole and scored (Dice WT/TC/ET); the best model so far is OUT/best.safetensors. OUT/train.csv and OUT/validation.csv log every step and every validation. Ctrl-C (SIGINT) or SIGTERM stops after the current step with a checkpoint.
         """
@@ -37,6 +37,8 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("validate-every"), help: "Validate every N steps (0: only at the end).") var validateEvery: Int = 500
     @Option(name: .customLong("checkpoint-every"), help: "Write a checkpoint every N steps.") var checkpointEvery: Int = 50
     @Option(name: .customLong("val-overlap"), help: "Window overlap of the validation segmentations.") var valOverlap: Double = 0.5
+    @Option(name: .long, help: "Fraction of patches centred on a tumour voxel (the rest anywhere in the case).")
+    var foreground: Double = 1.0 / 3
     @Flag(name: .customLong("no-augment"), help: "Train without augmentation.") var noAugment = false
     @Flag(name: .long, help: "Keep the cases in memory as float16 (half the memory).") var float16 = false
 
@@ -69,6 +71,7 @@ struct TrainCommand: ParsableCommand {
         c.validateEvery = validateEvery
         c.checkpointEvery = checkpointEvery
         c.validationOverlap = valOverlap
+        c.foregroundFraction = foreground
         if noAugment { c.augmentation = .none }
         c.storage = float16 ? .float16 : .float32
         return c

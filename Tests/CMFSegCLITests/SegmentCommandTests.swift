@@ -56,7 +56,7 @@ final class SegmentCommandTests: XCTestCase {
 
         var r = try CLI.run(["segment", "--t1", paths["t1"]!, "--t1ce", paths["t1ce"]!, "--out", out])
         XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("cmfseg: error: no default model is bundled with this build yet (it comes with the training issue); load your own weight files (CLI: --weights)"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("cmfseg: error: no default model is bundled with this build yet; load your own weight files (for example a model made by cmfseg train) (CLI: --weights)"), r.stderr)
 
         r = try CLI.run(args(["t1": paths["t1"]!, "t2": paths["t2"]!, "flair": paths["flair"]!], out: out))
         XCTAssertEqual(r.status, 1)

@@ -4,17 +4,20 @@
 # are skipped, training resumes from its last checkpoint). Logs and checkpoints stay in
 # WORK (default /var/tmp/cmfseg-train), outside the source tree.
 #
-#   Tests/Scripts/train_model.sh [--cmft-steps N] [--steps N] [--width F] [--patch P]
+#   Tests/Scripts/train_model.sh [--cmft-steps N] [--steps N] [--width F] [--patch P] [--foreground F]
 #
 # Stages: 1. phantoms: 40 training cases (seed 1000) and 6 validation cases (seed 9000);
 #         2. with --cmft-steps N > 0: CMFT (CycleGAN, no labels) for N iterations, then the
 #            parameter transfer into CMFF's branches;
-#         3. CMFF for --steps steps (validated on 3 validation cases every 500 steps).
+#         3. CMFF for --steps steps (validated on 3 validation cases every 250 steps), with
+#            80 % of the patches centred on tumour: the soft-Dice loss has almost no gradient
+#            on a patch without tumour, so tumour-free 64³ patches teach little (measured:
+#            at 1/3, whole-case Dice WT 0.34 after 500 steps, from massive false positives).
 # Environment: CMFSEG (the cmfseg binary; default: a release build of this tree), THREADS (2).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="${WORK:-/var/tmp/cmfseg-train}"
-cmft_steps=0; steps=20000; width=16; patch=64; lr=3e-4; seed=1
+cmft_steps=0; steps=20000; width=16; patch=64; lr=3e-4; seed=1; foreground=0.8
 while [ $# -gt 0 ]; do
     case "$1" in
         --cmft-steps) cmft_steps="$2"; shift 2 ;;
@@ -23,7 +26,8 @@ while [ $# -gt 0 ]; do
         --patch) patch="$2"; shift 2 ;;
         --lr) lr="$2"; shift 2 ;;
         --seed) seed="$2"; shift 2 ;;
-        *) echo "usage: $0 [--cmft-steps N] [--steps N] [--width F] [--patch P] [--lr LR] [--seed S]" >&2; exit 2 ;;
+        --foreground) foreground="$2"; shift 2 ;;
+        *) echo "usage: $0 [--cmft-steps N] [--steps N] [--width F] [--patch P] [--lr LR] [--seed S] [--foreground F]" >&2; exit 2 ;;
     esac
 done
 threads="${THREADS:-2}"
@@ -60,9 +64,9 @@ if [ "$cmft_steps" -gt 0 ]; then
 fi
 
 # 3. CMFF.
-run="$work/cmff-f$width-p$patch$([ "$cmft_steps" -gt 0 ] && echo "-cmft$cmft_steps")"
+run="$work/cmff-f$width-p$patch-fg$foreground$([ "$cmft_steps" -gt 0 ] && echo "-cmft$cmft_steps")"
 # shellcheck disable=SC2046
 "$CMFSEG" train cmff --data "$data/train" --val "$data/val3" --out "$run" --patch "$patch" --steps "$steps" \
-    --seed "$seed" --threads "$threads" --base-filters "$width" --lr "$lr" --checkpoint-every 25 \
-    --validate-every 500 --val-overlap 0.25 --log-every 10 "${init[@]}" $(resume "$run")
+    --seed "$seed" --threads "$threads" --base-filters "$width" --lr "$lr" --foreground "$foreground" \
+    --checkpoint-every 25 --validate-every 250 --val-overlap 0.25 --log-every 10 "${init[@]}" $(resume "$run")
 echo "model: $run/best.safetensors (best validation), $run/model.safetensors (last step)"

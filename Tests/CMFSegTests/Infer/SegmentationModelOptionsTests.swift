@@ -35,7 +35,7 @@ final class SegmentationModelOptionsTests: XCTestCase {
     func testNoDefaultModelYetSaysSo() {
         XCTAssertThrowsError(try SegmentationModel.loadDefault()) { error in
             guard case CMFError.unsupported(let m) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(m, "no default model is bundled with this build yet (it comes with the training issue); load your own weight files")
+            XCTAssertEqual(m, "no default model is bundled with this build yet; load your own weight files (for example a model made by cmfseg train)")
         }
     }
 
