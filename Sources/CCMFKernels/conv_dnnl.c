@@ -105,6 +105,14 @@ int cmfk_dnnl_conv_dims_init(cmfk_dnnl_conv_dims *g, int64_t n, int64_t ci, int6
     for (int i = 0; i < 5; i++) { g->src[i] = src[i]; g->dst[i] = dst[i]; g->wei[i] = wei[i]; }
     g->bias[0] = co;
     for (int i = 0; i < 3; i++) { g->strides[i] = stride; g->pads[i] = pad; }
+    if (dnnl_memory_desc_init_by_tag(&g->src_plain, 5, g->src, dnnl_f32, dnnl_ncdhw) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&g->dst_plain, 5, g->dst, dnnl_f32, dnnl_ncdhw) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&g->wei_plain, 5, g->wei, dnnl_f32, dnnl_oidhw) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&g->bias_md, 1, g->bias, dnnl_f32, dnnl_x) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&g->src_any, 5, g->src, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&g->dst_any, 5, g->dst, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&g->wei_any, 5, g->wei, dnnl_f32, dnnl_format_tag_any) != dnnl_success)
+        return -3;
     return 0;
 }
 
@@ -113,14 +121,9 @@ int cmfk_dnnl_conv_forward_pd(dnnl_primitive_desc_t *pd, const cmfk_dnnl_conv_di
     dnnl_engine_t engine;
     int rc = cmfk_dnnl_engine(&engine);
     if (rc != 0) return rc;
-    dnnl_memory_desc_t s_any, d_any, w_any, b_md;
     dnnl_convolution_desc_t cd;
-    if (dnnl_memory_desc_init_by_tag(&s_any, 5, g->src, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
-        dnnl_memory_desc_init_by_tag(&d_any, 5, g->dst, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
-        dnnl_memory_desc_init_by_tag(&w_any, 5, g->wei, dnnl_f32, dnnl_format_tag_any) != dnnl_success ||
-        dnnl_memory_desc_init_by_tag(&b_md, 1, g->bias, dnnl_f32, dnnl_x) != dnnl_success ||
-        dnnl_convolution_forward_desc_init(&cd, prop, dnnl_convolution_direct, &s_any, &w_any,
-                                           with_bias ? &b_md : NULL, &d_any, g->strides, g->pads,
+    if (dnnl_convolution_forward_desc_init(&cd, prop, dnnl_convolution_direct, &g->src_any, &g->wei_any,
+                                           with_bias ? &g->bias_md : NULL, &g->dst_any, g->strides, g->pads,
                                            g->pads) != dnnl_success ||
         dnnl_primitive_desc_create(pd, &cd, NULL, engine, NULL) != dnnl_success)
         return -3;
@@ -164,63 +167,17 @@ int cmfk_dnnl_bind(dnnl_stream_t stream, dnnl_memory_t user, const dnnl_memory_d
 
 #define TRY(x) do { if ((x) != dnnl_success) { rc = -3; goto done; } } while (0)
 
-/* Channels-last [plane][c] (one sample) -> channel planes [c][plane], with instance
- * normalisation (mean and biased variance per channel, in double) and leaky ReLU on the way:
- * two reading passes for the statistics, one transposing pass in tiles that fit L1.
- * `inv_std` [c] receives the 1/sqrt(var + eps) used, when not NULL. */
-static int nhwc_instnorm_lrelu(const float *t, int64_t c, int64_t plane, float eps, float slope,
-                               float *out, float *inv_std, int nt) {
-    double *part = calloc((size_t)(nt * c), sizeof(double));
-    double *mean = calloc((size_t)c, sizeof(double));
-    float *fm = malloc(sizeof(float) * (size_t)c), *finv = malloc(sizeof(float) * (size_t)c);
-    if (!part || !mean || !fm || !finv) { free(part); free(mean); free(fm); free(finv); return -1; }
-    for (int pass = 0; pass < 2; pass++) {
-        memset(part, 0, sizeof(double) * (size_t)(nt * c));
-        #pragma omp parallel num_threads(nt)
-        {
-            int id = omp_get_thread_num(), nth = omp_get_num_threads();
-            double *p = part + (int64_t)id * c;
-            int64_t s0 = plane * id / nth, s1 = plane * (id + 1) / nth;
-            if (pass == 0) {
-                for (int64_t s = s0; s < s1; s++)
-                    for (int64_t k = 0; k < c; k++) p[k] += t[s * c + k];
-            } else {
-                for (int64_t s = s0; s < s1; s++)
-                    for (int64_t k = 0; k < c; k++) { double dv = t[s * c + k] - mean[k]; p[k] += dv * dv; }
-            }
-        }
-        for (int64_t k = 0; k < c; k++) {
-            double acc = 0;
-            for (int i = 0; i < nt; i++) acc += part[(int64_t)i * c + k];
-            if (pass == 0) mean[k] = acc / (double)plane;
-            else { fm[k] = (float)mean[k]; finv[k] = (float)(1.0 / sqrt(acc / (double)plane + (double)eps)); }
-        }
-    }
-    if (inv_std) memcpy(inv_std, finv, sizeof(float) * (size_t)c);
-    const int64_t tile = 64;
-    #pragma omp parallel for num_threads(nt) schedule(static)
-    for (int64_t s0 = 0; s0 < plane; s0 += tile) {
-        int64_t s1 = s0 + tile < plane ? s0 + tile : plane;
-        for (int64_t k = 0; k < c; k++) {
-            float m = fm[k], iv = finv[k];
-            float *o = out + k * plane;
-            for (int64_t s = s0; s < s1; s++) {
-                float y = (t[s * c + k] - m) * iv;
-                o[s] = y >= 0 ? y : y * slope;
-            }
-        }
-    }
-    free(part); free(mean); free(fm); free(finv);
-    return 0;
-}
-
-/* As nhwc_instnorm_lrelu for oneDNN's 8-channel blocked result (nCdhw8c, the AVX2 kernels'
- * layout; one sample, c a multiple of 8): t is [c/8][plane][8]. Per-channel sums in double,
- * each thread over its share of the plane, the shares added in thread order; then one pass
- * that reads the blocks and writes the plain channel planes. */
-static int blocked8_instnorm_lrelu(const float *t, int64_t c, int64_t plane, float eps, float slope,
-                                   float *out, float *inv_std, int nt) {
-    int64_t cb = c / 8;
+/* oneDNN's channel-blocked result (one sample) -> channel planes [c][plane], with instance
+ * normalisation (mean and biased variance per channel, in double) and leaky ReLU on the way.
+ * The input is [c/block][plane][block]: block = c is channels-last (ndhwc, the AVX-512
+ * kernels' layout), block = 8 is nCdhw8c (the AVX2 kernels'). Two reading passes for the
+ * statistics (each thread over its share of the plane, the shares added in thread order, so
+ * a channel's sum runs in voxel order whatever the layout), then one pass that reads the
+ * blocks in tiles and writes the plain planes. `inv_std` [c] receives the 1/sqrt(var + eps)
+ * used, when not NULL. */
+static int blocked_instnorm_lrelu(const float *t, int64_t c, int64_t block, int64_t plane, float eps, float slope,
+                                  float *out, float *inv_std, int nt) {
+    int64_t cb = c / block;
     double *part = calloc((size_t)(nt * c), sizeof(double));
     double *mean = calloc((size_t)c, sizeof(double));
     float *fm = malloc(sizeof(float) * (size_t)c), *finv = malloc(sizeof(float) * (size_t)c);
@@ -232,17 +189,16 @@ static int blocked8_instnorm_lrelu(const float *t, int64_t c, int64_t plane, flo
             int id = omp_get_thread_num(), nth = omp_get_num_threads();
             int64_t s0 = plane * id / nth, s1 = plane * (id + 1) / nth;
             for (int64_t b = 0; b < cb; b++) {
-                const float *tb = t + b * plane * 8;
-                double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0}, mb[8];
-                for (int k = 0; k < 8; k++) mb[k] = mean[b * 8 + k];
+                const float *tb = t + b * plane * block;
+                double *p = part + (int64_t)id * c + b * block;
+                const double *mb = mean + b * block;
                 if (pass == 0) {
                     for (int64_t s = s0; s < s1; s++)
-                        for (int k = 0; k < 8; k++) acc[k] += tb[s * 8 + k];
+                        for (int64_t k = 0; k < block; k++) p[k] += tb[s * block + k];
                 } else {
                     for (int64_t s = s0; s < s1; s++)
-                        for (int k = 0; k < 8; k++) { double dv = tb[s * 8 + k] - mb[k]; acc[k] += dv * dv; }
+                        for (int64_t k = 0; k < block; k++) { double dv = tb[s * block + k] - mb[k]; p[k] += dv * dv; }
                 }
-                for (int k = 0; k < 8; k++) part[(int64_t)id * c + b * 8 + k] = acc[k];
             }
         }
         for (int64_t k = 0; k < c; k++) {
@@ -253,18 +209,19 @@ static int blocked8_instnorm_lrelu(const float *t, int64_t c, int64_t plane, flo
         }
     }
     if (inv_std) memcpy(inv_std, finv, sizeof(float) * (size_t)c);
-    const int64_t tile = 256;
+    /* a tile of the blocked input is tile x block floats: 8 KB, within L1 */
+    int64_t tile = block < 2048 ? 2048 / block : 1;
     int64_t tiles = (plane + tile - 1) / tile;
     #pragma omp parallel for collapse(2) num_threads(nt) schedule(static)
     for (int64_t b = 0; b < cb; b++)
         for (int64_t ti = 0; ti < tiles; ti++) {
             int64_t s0 = ti * tile, s1 = s0 + tile < plane ? s0 + tile : plane;
-            const float *tb = t + b * plane * 8;
-            for (int k = 0; k < 8; k++) {
-                float m = fm[b * 8 + k], iv = finv[b * 8 + k];
-                float *o = out + (b * 8 + k) * plane;
+            const float *tb = t + b * plane * block;
+            for (int64_t k = 0; k < block; k++) {
+                float m = fm[b * block + k], iv = finv[b * block + k];
+                float *o = out + (b * block + k) * plane;
                 for (int64_t s = s0; s < s1; s++) {
-                    float y = (tb[s * 8 + k] - m) * iv;
+                    float y = (tb[s * block + k] - m) * iv;
                     o[s] = y >= 0 ? y : y * slope;
                 }
             }
@@ -274,7 +231,7 @@ static int blocked8_instnorm_lrelu(const float *t, int64_t c, int64_t plane, flo
 }
 
 /* The convolution; with `fuse` set, instance norm + leaky ReLU are applied to the output,
- * reading oneDNN's channels-last result directly when it chose that layout, and `inv_std`
+ * reading oneDNN's channel-blocked result directly when it chose such a layout, and `inv_std`
  * [n*co] (may be NULL) receives the normalisation's 1/std. */
 static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
                      const float *weight, const float *bias, int64_t co,
@@ -298,19 +255,14 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
     dnnl_memory_t src = NULL, wei = NULL, dst = NULL;
     int own_src = 0, own_wei = 0, own_dst = 0;
 
-    dnnl_memory_desc_t s_plain, d_plain, w_plain, b_md;
-    TRY(dnnl_memory_desc_init_by_tag(&s_plain, 5, g.src, dnnl_f32, dnnl_ncdhw));
-    TRY(dnnl_memory_desc_init_by_tag(&d_plain, 5, g.dst, dnnl_f32, dnnl_ncdhw));
-    TRY(dnnl_memory_desc_init_by_tag(&w_plain, 5, g.wei, dnnl_f32, dnnl_oidhw));
-    TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, g.bias, dnnl_f32, dnnl_x));
     if ((rc = cmfk_dnnl_conv_forward_pd(&pd, &g, bias != NULL, dnnl_forward_inference)) != 0) goto done;
     TRY(dnnl_primitive_create(&conv, pd));
     TRY(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
 
-    TRY(dnnl_memory_create(&usrc, &s_plain, engine, (void *)in));
-    TRY(dnnl_memory_create(&uwei, &w_plain, engine, (void *)weight));
-    TRY(dnnl_memory_create(&udst, &d_plain, engine, out));
-    if (bias) TRY(dnnl_memory_create(&ubias, &b_md, engine, (void *)bias));
+    TRY(dnnl_memory_create(&usrc, &g.src_plain, engine, (void *)in));
+    TRY(dnnl_memory_create(&uwei, &g.wei_plain, engine, (void *)weight));
+    TRY(dnnl_memory_create(&udst, &g.dst_plain, engine, out));
+    if (bias) TRY(dnnl_memory_create(&ubias, &g.bias_md, engine, (void *)bias));
 
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
@@ -326,8 +278,18 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
     }
     /* Free the blocked input before the output reorder allocates nothing more: keeps the peak low. */
     if (own_src) { dnnl_memory_destroy(src); own_src = 0; src = NULL; }
-    if (fuse && own_dst && dnnl_memory_desc_init_by_tag(&d_tag, 5, g.dst, dnnl_f32, dnnl_ndhwc) == dnnl_success &&
-        dnnl_memory_desc_equal(dmd, &d_tag)) {
+    /* With `fuse`, normalise straight from a channel-blocked result (channels-last or
+     * nCdhw8c) instead of reordering it to plain first. */
+    int64_t block = 0;
+    if (fuse && own_dst) {
+        if (dnnl_memory_desc_init_by_tag(&d_tag, 5, g.dst, dnnl_f32, dnnl_ndhwc) == dnnl_success &&
+            dnnl_memory_desc_equal(dmd, &d_tag))
+            block = co;
+        else if (co % 8 == 0 && dnnl_memory_desc_init_by_tag(&d_tag, 5, g.dst, dnnl_f32, dnnl_nCdhw8c) == dnnl_success &&
+                 dnnl_memory_desc_equal(dmd, &d_tag))
+            block = 8;
+    }
+    if (block > 0) {
         void *handle = NULL;
         if (dnnl_stream_wait(stream) != dnnl_success || dnnl_memory_get_data_handle(dst, &handle) != dnnl_success) {
             rc = -3;
@@ -335,21 +297,8 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
         }
         int nt = NT(threads);
         for (int64_t s = 0; s < n && rc == 0; s++)
-            rc = nhwc_instnorm_lrelu((const float *)handle + s * oplane * co, co, oplane, eps, slope,
-                                     out + s * co * oplane, inv_std ? inv_std + s * co : NULL, nt);
-        fused_done = 1;
-    } else if (fuse && own_dst && co % 8 == 0 &&
-               dnnl_memory_desc_init_by_tag(&d_tag, 5, g.dst, dnnl_f32, dnnl_nCdhw8c) == dnnl_success &&
-               dnnl_memory_desc_equal(dmd, &d_tag)) {
-        void *handle = NULL;
-        if (dnnl_stream_wait(stream) != dnnl_success || dnnl_memory_get_data_handle(dst, &handle) != dnnl_success) {
-            rc = -3;
-            goto done;
-        }
-        int nt = NT(threads);
-        for (int64_t s = 0; s < n && rc == 0; s++)
-            rc = blocked8_instnorm_lrelu((const float *)handle + s * oplane * co, co, oplane, eps, slope,
-                                         out + s * co * oplane, inv_std ? inv_std + s * co : NULL, nt);
+            rc = blocked_instnorm_lrelu((const float *)handle + s * oplane * co, co, block, oplane, eps, slope,
+                                        out + s * co * oplane, inv_std ? inv_std + s * co : NULL, nt);
         fused_done = 1;
     } else if (own_dst) {
         rc = cmfk_dnnl_reorder(stream, dst, udst);

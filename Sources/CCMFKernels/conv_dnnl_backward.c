@@ -234,22 +234,15 @@ int cmfk_conv3d_backward_data_f32(const float *grad_out, int64_t n, int64_t ci, 
     dnnl_stream_t stream = NULL;
     dnnl_primitive_desc_t fpd = NULL, pd = NULL;
     dnnl_memory_t user[3] = {NULL, NULL, NULL};
-    dnnl_memory_desc_t s_plain, d_plain, w_plain, s_any, d_any, w_any;
     dnnl_convolution_desc_t cd;
-    TRY(dnnl_memory_desc_init_by_tag(&s_plain, 5, g.src, dnnl_f32, dnnl_ncdhw));
-    TRY(dnnl_memory_desc_init_by_tag(&d_plain, 5, g.dst, dnnl_f32, dnnl_ncdhw));
-    TRY(dnnl_memory_desc_init_by_tag(&w_plain, 5, g.wei, dnnl_f32, dnnl_oidhw));
-    TRY(dnnl_memory_desc_init_by_tag(&s_any, 5, g.src, dnnl_f32, dnnl_format_tag_any));
-    TRY(dnnl_memory_desc_init_by_tag(&d_any, 5, g.dst, dnnl_f32, dnnl_format_tag_any));
-    TRY(dnnl_memory_desc_init_by_tag(&w_any, 5, g.wei, dnnl_f32, dnnl_format_tag_any));
     if ((rc = cmfk_dnnl_conv_forward_pd(&fpd, &g, 0, dnnl_forward_training)) != 0) goto done;
-    TRY(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &s_any, &w_any, &d_any, g.strides,
-                                                 g.pads, g.pads));
+    TRY(dnnl_convolution_backward_data_desc_init(&cd, dnnl_convolution_direct, &g.src_any, &g.wei_any, &g.dst_any,
+                                                 g.strides, g.pads, g.pads));
     TRY(dnnl_primitive_desc_create(&pd, &cd, NULL, engine, fpd));
     TRY(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
-    TRY(dnnl_memory_create(&user[0], &d_plain, engine, (void *)grad_out));
-    TRY(dnnl_memory_create(&user[1], &w_plain, engine, (void *)weight));
-    TRY(dnnl_memory_create(&user[2], &s_plain, engine, grad_in));
+    TRY(dnnl_memory_create(&user[0], &g.dst_plain, engine, (void *)grad_out));
+    TRY(dnnl_memory_create(&user[1], &g.wei_plain, engine, (void *)weight));
+    TRY(dnnl_memory_create(&user[2], &g.src_plain, engine, grad_in));
     {
         const dnnl_query_t query[3] = {dnnl_query_diff_dst_md, dnnl_query_weights_md, dnnl_query_diff_src_md};
         const int arg[3] = {DNNL_ARG_DIFF_DST, DNNL_ARG_WEIGHTS, DNNL_ARG_DIFF_SRC};
@@ -280,18 +273,11 @@ int cmfk_conv3d_backward_weights_f32(const float *in, int64_t n, int64_t ci, int
     dnnl_stream_t stream = NULL;
     dnnl_primitive_desc_t fpd = NULL, pd = NULL;
     dnnl_memory_t user[4] = {NULL, NULL, NULL, NULL};
-    dnnl_memory_desc_t s_plain, d_plain, w_plain, b_md, s_any, d_any, w_any;
     dnnl_convolution_desc_t cd;
-    TRY(dnnl_memory_desc_init_by_tag(&s_plain, 5, g.src, dnnl_f32, dnnl_ncdhw));
-    TRY(dnnl_memory_desc_init_by_tag(&d_plain, 5, g.dst, dnnl_f32, dnnl_ncdhw));
-    TRY(dnnl_memory_desc_init_by_tag(&w_plain, 5, g.wei, dnnl_f32, dnnl_oidhw));
-    TRY(dnnl_memory_desc_init_by_tag(&b_md, 1, g.bias, dnnl_f32, dnnl_x));
-    TRY(dnnl_memory_desc_init_by_tag(&s_any, 5, g.src, dnnl_f32, dnnl_format_tag_any));
-    TRY(dnnl_memory_desc_init_by_tag(&d_any, 5, g.dst, dnnl_f32, dnnl_format_tag_any));
-    TRY(dnnl_memory_desc_init_by_tag(&w_any, 5, g.wei, dnnl_f32, dnnl_format_tag_any));
     if ((rc = cmfk_dnnl_conv_forward_pd(&fpd, &g, with_bias, dnnl_forward_training)) != 0) goto done;
-    TRY(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &s_any, &w_any,
-                                                    with_bias ? &b_md : NULL, &d_any, g.strides, g.pads, g.pads));
+    TRY(dnnl_convolution_backward_weights_desc_init(&cd, dnnl_convolution_direct, &g.src_any, &g.wei_any,
+                                                    with_bias ? &g.bias_md : NULL, &g.dst_any, g.strides, g.pads,
+                                                    g.pads));
     TRY(dnnl_primitive_desc_create(&pd, &cd, NULL, engine, fpd));
     if (stride == 1) {
         const char *impl = NULL;
@@ -309,10 +295,10 @@ int cmfk_conv3d_backward_weights_f32(const float *in, int64_t n, int64_t ci, int
         }
     }
     TRY(dnnl_stream_create(&stream, engine, dnnl_stream_default_flags));
-    TRY(dnnl_memory_create(&user[0], &s_plain, engine, (void *)in));
-    TRY(dnnl_memory_create(&user[1], &d_plain, engine, (void *)grad_out));
-    TRY(dnnl_memory_create(&user[2], &w_plain, engine, grad_weight));
-    if (with_bias) TRY(dnnl_memory_create(&user[3], &b_md, engine, grad_bias));
+    TRY(dnnl_memory_create(&user[0], &g.src_plain, engine, (void *)in));
+    TRY(dnnl_memory_create(&user[1], &g.dst_plain, engine, (void *)grad_out));
+    TRY(dnnl_memory_create(&user[2], &g.wei_plain, engine, grad_weight));
+    if (with_bias) TRY(dnnl_memory_create(&user[3], &g.bias_md, engine, grad_bias));
     {
         const dnnl_query_t query[4] = {dnnl_query_src_md, dnnl_query_diff_dst_md, dnnl_query_diff_weights_md,
                                        dnnl_query_diff_weights_md};

@@ -33,8 +33,12 @@ CMFK_HIDDEN void cmfk_dnnl_threads_leave(const cmfk_dnnl_threads *t);
 /* Geometry of one 3-D convolution in oneDNN's terms. */
 typedef struct {
     dnnl_dims_t src, dst, wei, bias, strides, pads;
+    /* The memory descriptors every convolution call needs: plain (ncdhw / oidhw / x) for the
+     * user's arrays, "any" for the primitives (oneDNN picks its blocked layouts). */
+    dnnl_memory_desc_t src_plain, dst_plain, wei_plain, bias_md, src_any, dst_any, wei_any;
 } cmfk_dnnl_conv_dims;
-/* Fills `g`; -2 for sizes the convolution cannot take (as cmfk_conv3d_f32). */
+/* Fills `g`; -2 for sizes the convolution cannot take (as cmfk_conv3d_f32), -3 when oneDNN
+ * refuses a descriptor. */
 CMFK_HIDDEN int cmfk_dnnl_conv_dims_init(cmfk_dnnl_conv_dims *g, int64_t n, int64_t ci, int64_t d, int64_t h,
                                          int64_t w, int64_t co, int64_t kd, int64_t kh, int64_t kw,
                                          int64_t stride, int64_t pad);
