@@ -15,7 +15,7 @@ public struct TrainingCheckpoint: Sendable {
     /// The metadata keys that must agree between a checkpoint and the run resuming it.
     static func identity(_ c: TrainingConfiguration) -> [String: String] {
         ["task": c.task.rawValue, "pair": String(c.pair), "base_filters": String(c.resolvedBaseFilters),
-         "patch": "\(c.patch.nz),\(c.patch.ny),\(c.patch.nx)", "seed": String(c.seed),
+         "patch": c.patch.dhwText, "seed": String(c.seed),
          "learning_rate": String(c.adam.learningRate), "weight_decay": String(c.adam.weightDecay),
          "foreground_fraction": String(c.foregroundFraction)]
     }

@@ -28,6 +28,9 @@ extension Shape3 {
         guard dhw.count == 3, dhw.allSatisfy({ $0 > 0 }) else { return nil }
         self.init(dhw[2], dhw[1], dhw[0])
     }
+
+    /// "D,H,W": the sizes in tensor order as weight metadata writes them (`init?(dhw:)` reads them).
+    public var dhwText: String { "\(nz),\(ny),\(nx)" }
 }
 
 /// A 3-D image: a grid, its geometry and contiguous voxels in the order `Shape3` documents.
