@@ -285,9 +285,11 @@ typedef struct cmf_model cmf_model;
  * e.g. a generator or discriminator; an unknown normalisation). */
 CMF_API CMF_NODISCARD cmf_status cmf_model_load(const char *const *paths, size_t n, cmf_model **out);
 
-/* Loads the default model bundled with the library (looked up in $CMFSEG_DATA_DIR, then
- * <prefix>/share/cmfseg). Errors: UNSUPPORTED when this build ships none (pass weights,
- * e.g. made by `cmfseg train`, to cmf_model_load), else as cmf_model_load. */
+/* Loads the default model bundled with the library: a CMFF network trained by `cmfseg
+ * train` on generated phantoms, its provenance in its metadata (looked up in
+ * $CMFSEG_DATA_DIR, then <prefix>/share/cmfseg beside the running program, then the source
+ * tree the library was built from). Errors: IO naming the places searched when the
+ * installation lacks it, else as cmf_model_load. */
 CMF_API CMF_NODISCARD cmf_status cmf_model_load_default(cmf_model **out);
 
 /* Frees a model. NULL is fine. Must not race with calls using the model. */

@@ -20,13 +20,13 @@ enum EngineName: String, CaseIterable, ExpressibleByArgument {
 
 extension SegmentationModel {
     /// The model a command's `--weights` name, or without any the bundled default; when
-    /// this build has none, the error says which option gives weights.
+    /// the installation lacks it, the error says which option gives weights.
     static func load(weights: [String], context: ForwardContext) throws -> SegmentationModel {
         guard weights.isEmpty else { return try SegmentationModel(weightPaths: weights, context: context) }
         do {
             return try loadDefault(context: context)
-        } catch CMFError.unsupported(let message) {
-            throw CMFError.unsupported("\(message) (CLI: --weights)")
+        } catch CMFError.io(let message) {
+            throw CMFError.io("\(message) (CLI: --weights)")
         }
     }
 }

@@ -13,9 +13,9 @@ struct DemoCommand: ParsableCommand {
         1. Writes the sample case (phantom seed 2026, case 0: T1, T1ce, T2, FLAIR and its \
         reference labels on the BraTS grid) into --out.
 
-        2. Segments it with the default model bundled with the library (or --weights) and \
-        scores the result against the sample's reference. This build bundles no default \
-        model yet: without --weights the step says so and is skipped.
+        2. Segments it with the default model bundled with the library (or --weights), \
+        scores the result against the sample's reference and draws the slice with the most \
+        tumour (reference above, segmentation below) as a PNG beside it.
 
         3. Scores a bundled real BraTS 2018 pair: the authors' CMFF prediction against the \
         ground truth of one training case.
@@ -29,36 +29,42 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .long, parsing: .upToNextOption, help: "Weight files (safetensors). Default: the bundled model.")
     var weights: [String] = []
     @Option(name: .long, help: "Worker threads (0: OpenMP's default).") var threads: Int = 0
+    @Option(name: .long, help: ArgumentHelp("Coarser sample: voxels N times larger over the BraTS field of view (tests).", visibility: .hidden))
+    var gridFactor: Int = 1
 
     func validate() throws {
         guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
+        guard (1...8).contains(gridFactor) else { throw ValidationError("--grid-factor must be 1–8") }
     }
 
     func run() throws {
         ProcessMemory.keepFreedMemory()
+        // the model first: a missing or damaged one stops the demo before any work
+        let model = try SegmentationModel.load(weights: weights, context: ForwardContext(threads: threads))
         let folder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
 
         print("== 1. sample case")
         let generator = try PhantomGenerator(template: try TissueTemplate.sharedMNI152(), seed: Self.sampleSeed,
-                                             threads: threads)
+                                             grid: gridFactor == 1 ? .brats : .coarse(gridFactor), threads: threads)
         let sample = try generator.generate(index: 0)
         let caseFolder = try sample.write(into: folder, replace: true)
         let files = PhantomCase.files(name: caseFolder.lastPathComponent, in: folder)
         print("\(caseFolder.path): phantom seed \(Self.sampleSeed), case 0 (t1, t1ce, t2, flair, seg)")
 
         print("== 2. segment with the \(weights.isEmpty ? "bundled default" : "given") model, evaluate")
-        if let model = try loadModel() {
-            let prediction = folder.appendingPathComponent("\(caseFolder.lastPathComponent)_pred.nii.gz").path
-            let result = try ProgressLine.showing("segmenting") { progress in
-                try model.segmentFiles(files.images.mapValues(\.path), output: prediction,
-                                       options: segmentationOptions(for: model),
-                                       control: InferenceControl(progress: progress))
-            }
-            print("\(prediction): \(result.summary)")
-            let scores = try BraTSEvaluator().evaluate(referencePath: files.seg.path, predictionPath: prediction)
-            print(scores.text())
+        let prediction = folder.appendingPathComponent("\(caseFolder.lastPathComponent)_pred.nii.gz").path
+        let result = try ProgressLine.showing("segmenting") { progress in
+            try model.segmentFiles(files.images.mapValues(\.path), output: prediction,
+                                   options: segmentationOptions(for: model),
+                                   control: InferenceControl(progress: progress))
         }
+        print("\(prediction): \(result.summary)")
+        let scores = try BraTSEvaluator().evaluate(referencePath: files.seg.path, predictionPath: prediction)
+        print(scores.text())
+        let png = folder.appendingPathComponent("\(caseFolder.lastPathComponent)_pred.png")
+        let z = try writePreview(sample, prediction: Nifti.readLabels(prediction), to: png)
+        print("\(png.path): axial slice \(z), reference labels (top) and the segmentation (bottom)")
 
         print("== 3. the authors' CMFF network on a real BraTS 2018 case (bundled label pair)")
         let ref = try BundledResources.file(Self.realPair.ref).path
@@ -66,14 +72,14 @@ struct DemoCommand: ParsableCommand {
         print(try BraTSEvaluator().evaluate(referencePath: ref, predictionPath: pred).text())
     }
 
-    /// The model to segment with, or nil — said on stdout — when no default model is bundled.
-    private func loadModel() throws -> SegmentationModel? {
-        do {
-            return try SegmentationModel.load(weights: weights, context: ForwardContext(threads: threads))
-        } catch CMFError.unsupported(let message) where weights.isEmpty {
-            print("skipped: \(message)")
-            return nil
-        }
+    /// One axial slice through the most tumour: the contrasts with the reference labels above
+    /// the same with the predicted ones. Returns the slice index.
+    private func writePreview(_ sample: PhantomCase, prediction: LabelMap, to png: URL) throws -> Int {
+        let z = SlicePreview.defaultSlice(labels: sample.labels, shape: sample.labels.shape)
+        let reference = try SlicePreview.render(images: sample.images, labels: sample.labels, slice: z, zoom: gridFactor)
+        let predicted = try SlicePreview.render(images: sample.images, labels: prediction, slice: z, zoom: gridFactor)
+        try PNGWriter.write(try RasterImage.stacked(reference, above: predicted), to: png)
+        return z
     }
 
     private func segmentationOptions(for model: SegmentationModel) -> SegmentationOptions {

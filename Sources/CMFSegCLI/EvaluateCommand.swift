@@ -6,7 +6,7 @@ extension LabelConvention: ExpressibleByArgument {}
 
 /// `cmfseg evaluate`: BraTS metrics of predictions against references, for one case
 /// (`--ref`, `--pred`; a table or `--json` on stdout) or a cohort (`--ref-dir`, `--pred-dir`,
-/// `--csv`; one CSV row per case and region, progress on stderr).
+/// `--csv`; one CSV row per case and region, progress on stderr, the cohort means on stdout).
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",
@@ -82,6 +82,7 @@ struct EvaluateCommand: ParsableCommand {
         let n = Double(max(1, cohort.pairs.count))
         FileHandle.standardError.write(Data(String(format: "%@evaluated %d cases in %.3f s (%.1f ms/case wall, %d workers) -> %@\n", tty ? "\r\u{1B}[K" : "",
                                                    cohort.pairs.count, seconds, 1000 * seconds / n, workers, csv).utf8))
+        print(CohortSummary(report.results).text)
         if timing {
             let read = report.readSeconds.reduce(0, +), metrics = report.metricSeconds.reduce(0, +)
             FileHandle.standardError.write(Data(String(format: "timing: per case (one worker's time): read %.1f ms (two label maps), metrics %.1f ms; slowest metrics %.1f ms\n",

@@ -13,7 +13,9 @@ struct PhantomCommand: ParsableCommand {
         four contrasts (partial volume, bias field, texture, Rician noise), skull-stripped, on \
         the BraTS 2018 grid (240×240×155, 1 mm). Files: \
         DIR/phantom_NNNN/phantom_NNNN_{t1,t1ce,t2,flair,seg}.nii.gz (images float32, labels \
-        uint8). Case k depends only on the seed and k: same seed, same bytes, whatever the \
+        uint8). --variant shifted draws other contrasts, noise, bias fields and tumour shapes \
+        (to score a model on cases unlike its training data). Case k depends only on the \
+        variant, the seed and k: same seed, same bytes, whatever the \
         thread count or --cases. Existing case folders are refused unless --force; each case \
         folder appears complete or not at all.
         """
@@ -30,6 +32,9 @@ struct PhantomCommand: ParsableCommand {
 
     @Option(name: .long, help: "Index of the first case (cases are named by index).")
     var start: Int = 0
+
+    @Option(name: .long, help: "Family of cases: standard (what models train on) or shifted (other contrasts, noise, bias and tumour shapes, to test a model on cases unlike its training data).")
+    var variant: String = PhantomVariant.standard.rawValue
 
     @Flag(name: .long, help: "Replace existing case folders.")
     var force = false
@@ -50,6 +55,9 @@ struct PhantomCommand: ParsableCommand {
         guard (1...10_000).contains(cases) else { throw CMFError.invalidArgument("--cases \(cases) must be 1–10000") }
         guard start >= 0, start <= 1_000_000 else { throw CMFError.invalidArgument("--start \(start) must be 0–1000000") }
         guard (0...256).contains(threads) else { throw CMFError.invalidArgument("--threads \(threads) must be 0–256") }
+        guard let family = PhantomVariant(rawValue: variant) else {
+            throw CMFError.invalidArgument("--variant \(variant) must be one of \(PhantomVariant.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         guard (1...8).contains(gridFactor) else { throw CMFError.invalidArgument("--grid-factor \(gridFactor) must be 1–8") }
         if let s = previewSlice, s < 0 { throw CMFError.invalidArgument("--preview-slice \(s) must be ≥ 0") }
         if previewSlice != nil && preview == nil {
@@ -83,7 +91,8 @@ struct PhantomCommand: ParsableCommand {
         let clock = ContinuousClock()
         let t0 = clock.now
         let template = try TissueTemplate.mni152()
-        let generator = try PhantomGenerator(template: template, seed: seed, grid: grid, threads: threads)
+        let generator = try PhantomGenerator(template: template, seed: seed, grid: grid, threads: threads,
+                                             variant: family)
         print("template loaded in \(Self.seconds(clock.now - t0)) s; grid \(grid.shape), \(grid.spacing) mm")
         var generateTotal = Duration.zero, writeTotal = Duration.zero
         for i in indices {

@@ -2,20 +2,27 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// `cmfseg demo`: the sample case is written, the missing default model is said (not
-/// hidden), and the real-pair scores are MedPy's / panoptica's (eval_expected.json).
+/// `cmfseg demo`: the sample case is written, segmented with the default model, scored and
+/// drawn; the real-pair scores are MedPy's / panoptica's (eval_expected.json).
 final class DemoCommandTests: XCTestCase {
-    func testDemoWritesSampleSaysNoDefaultModelAndScoresTheRealPair() throws {
+    func testDemoSegmentsTheSampleAndScoresTheRealPair() throws {
         let dir = try Fixtures.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try CLI.run(["demo", "--out", dir.path])
+        // the sample on a 3 mm grid (the full-size demo runs in the release build's CTest)
+        let r = try CLI.run(["demo", "--out", dir.path, "--grid-factor", "3"])
         XCTAssertEqual(r.status, 0, r.stderr)
 
         for suffix in ["t1", "t1ce", "t2", "flair", "seg"] {
             let file = dir.appendingPathComponent("phantom_0000/phantom_0000_\(suffix).nii.gz").path
             XCTAssertTrue(FileManager.default.fileExists(atPath: file), file)
         }
-        XCTAssertTrue(r.stdout.contains("skipped: no default model is bundled with this build yet"), r.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("phantom_0000_pred.nii.gz").path))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("phantom_0000_pred.png").path))
+        // the sample's scores: one table of WT, TC, ET before the real pair's
+        let sample = r.stdout.components(separatedBy: "== 3.")[0]
+        let wt = try XCTUnwrap(sample.split(separator: "\n").first { $0.hasPrefix("WT ") }, r.stdout)
+        let dice = try XCTUnwrap(Double(wt.split(separator: " ")[1]))
+        XCTAssertTrue((0...1).contains(dice), String(wt))
 
         // The bundled pair is step29800 of the shared fixtures.
         let data = try Data(contentsOf: URL(fileURLWithPath: Fixtures.path("eval_expected.json")))

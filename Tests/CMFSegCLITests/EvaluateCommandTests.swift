@@ -70,6 +70,15 @@ final class EvaluateCommandTests: XCTestCase {
         let r = try CLI.run(["evaluate", "--ref-dir", refs.path, "--pred-dir", preds.path, "--csv", csv, "--threads", "2"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("[3/3]"), r.stderr)
+        // the cohort means on stdout are the means of the reference values
+        for region in ["WT", "TC", "ET"] {
+            let dice = try ["step0200", "step15000", "step29800"].map {
+                try XCTUnwrap((try expected($0)[region] as? [String: Any])?["dice"] as? Double)
+            }
+            let row = try XCTUnwrap(r.stdout.split(separator: "\n").first { $0.hasPrefix(region + " ") }, r.stdout)
+            XCTAssertEqual(Double(row.split(separator: " ")[1]) ?? .nan, dice.reduce(0, +) / 3, accuracy: 5e-5, String(row))
+        }
+        XCTAssertTrue(r.stdout.contains("mean of 3 cases"), r.stdout)
         let lines = try String(contentsOfFile: csv, encoding: .utf8).split(separator: "\n").map(String.init)
         XCTAssertEqual(lines.count, 1 + 9)
         XCTAssertEqual(lines[0], EvaluationResult.csvHeader)

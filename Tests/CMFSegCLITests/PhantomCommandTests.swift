@@ -36,6 +36,11 @@ final class PhantomCommandTests: XCTestCase {
         XCTAssertEqual(c.status, 0, c.stderr)
         XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: path("a/phantom_0000/phantom_0000_t1.nii.gz"))),
                           try Data(contentsOf: URL(fileURLWithPath: path("c/phantom_0000/phantom_0000_t1.nii.gz"))))
+        // the shifted variant of the same seed: other images
+        let shifted = try phantom(["--out", path("d"), "--cases", "1", "--seed", "6", "--variant", "shifted"])
+        XCTAssertEqual(shifted.status, 0, shifted.stderr)
+        XCTAssertNotEqual(try Data(contentsOf: URL(fileURLWithPath: path("d/phantom_0000/phantom_0000_t1.nii.gz"))),
+                          try Data(contentsOf: URL(fileURLWithPath: path("c/phantom_0000/phantom_0000_t1.nii.gz"))))
         // existing case folders: refused without --force, replaced with it
         let again = try phantom(["--out", path("a"), "--cases", "1", "--seed", "6"])
         XCTAssertEqual(again.status, 1)
@@ -75,6 +80,7 @@ final class PhantomCommandTests: XCTestCase {
             (["--out", path("x"), "--preview-slice", "3"], "--preview-slice needs --preview"),
             (["--out", path("x"), "--threads=-1"], "--threads -1 must be 0–256"),
             (["--out", path("x"), "--start=-2"], "--start -2 must be"),
+            (["--out", path("x"), "--variant", "odd"], "--variant odd must be one of standard, shifted"),
             (["--out", path("file/sub")], "cannot create the output directory"),
             (["--out", path("x"), "--preview", path("nodir/p.png")], "does not exist or is not writable"),
         ]

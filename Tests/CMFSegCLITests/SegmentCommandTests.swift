@@ -48,17 +48,26 @@ final class SegmentCommandTests: XCTestCase {
         XCTAssertTrue(try Nifti.readHeader(out).descrip.contains("unavailable"))
     }
 
+    func testWithoutWeightsTheDefaultModelSegments() throws {
+        let dir = try Fixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let paths = try SyntheticCase.write(to: dir, nx: Self.nx, ny: Self.ny, nz: Self.nz)
+        let out = dir.appendingPathComponent("seg.nii.gz").path
+        var a = ["segment", "--out", out, "--patch", "32", "32", "32", "--threads", "2"]
+        for name in SyntheticCase.names { a += ["--\(name)", paths[name]!] }
+        let r = try CLI.run(a)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("CMFF fusion"), r.stdout)
+        XCTAssertEqual(try Nifti.readHeader(out).shape, try Nifti.readHeader(paths["t1"]!).shape)
+    }
+
     func testErrorsAreOneLineAndWriteNothing() throws {
         let dir = try Fixtures.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         var paths = try SyntheticCase.write(to: dir, nx: Self.nx, ny: Self.ny, nz: Self.nz)
         let out = dir.appendingPathComponent("seg.nii.gz").path
 
-        var r = try CLI.run(["segment", "--t1", paths["t1"]!, "--t1ce", paths["t1ce"]!, "--out", out])
-        XCTAssertEqual(r.status, 1)
-        XCTAssertTrue(r.stderr.contains("cmfseg: error: no default model is bundled with this build yet; load your own weight files (for example a model made by cmfseg train) (CLI: --weights)"), r.stderr)
-
-        r = try CLI.run(args(["t1": paths["t1"]!, "t2": paths["t2"]!, "flair": paths["flair"]!], out: out))
+        var r = try CLI.run(args(["t1": paths["t1"]!, "t2": paths["t2"]!, "flair": paths["flair"]!], out: out))
         XCTAssertEqual(r.status, 1)
         XCTAssertTrue(r.stderr.contains("cmfseg: error: ") && r.stderr.contains("without t1ce"), r.stderr)
 

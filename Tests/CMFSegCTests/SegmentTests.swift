@@ -61,11 +61,13 @@ final class SegmentTests: XCTestCase {
         cmf_model_free(nil)
     }
 
-    func testDefaultModelIsMissingWithAClearMessage() {
+    func testDefaultModelLoads() throws {
         var m: OpaquePointer?
-        XCTAssertEqual(cmf_model_load_default(&m), CMF_ERR_UNSUPPORTED)
-        XCTAssertNil(m)
-        XCTAssertTrue(String(cString: cmf_last_error_message()).contains("no default model is bundled with this build yet; load your own weight files"))
+        XCTAssertEqual(cmf_model_load_default(&m), CMF_OK, String(cString: cmf_last_error_message()))
+        defer { cmf_model_free(m) }
+        XCTAssertEqual(String(cString: try XCTUnwrap(cmf_model_architecture(m))), "cmff-m2g")
+        XCTAssertEqual(cmf_model_class_count(m), 4)
+        XCTAssertEqual(cmf_model_load_default(nil), CMF_ERR_INVALID_ARGUMENT)
     }
 
     func testBadModelFilesAreErrors() throws {

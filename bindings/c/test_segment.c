@@ -64,8 +64,11 @@ int main(int argc, char **argv) {
     CHECK(strcmp(cmf_model_architecture(model), "cmff-m2g") == 0, "%s", cmf_model_architecture(model));
     CHECK(cmf_model_class_count(model) == 4, "classes");
 
-    cmf_model *none = NULL;
-    CHECK(cmf_model_load_default(&none) == CMF_ERR_UNSUPPORTED && none == NULL, "default model");
+    /* the bundled default model: found beside the library or in its source tree */
+    cmf_model *bundled = NULL;
+    CHECK(cmf_model_load_default(&bundled) == CMF_OK && bundled != NULL, "default model: %s", cmf_last_error_message());
+    CHECK(bundled && strcmp(cmf_model_architecture(bundled), "cmff-m2g") == 0, "default model architecture");
+    cmf_model_free(bundled);
 
     cmf_volume *v[4];
     for (int m = 0; m < 4; m++) v[m] = synthetic(m);

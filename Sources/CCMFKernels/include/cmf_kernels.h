@@ -17,6 +17,11 @@
 /* Number of threads OpenMP would use for `threads` (<= 0: the default). */
 int cmfk_thread_count(int threads);
 
+/* Writes the path of the binary holding this code (libcmfseg.so, or a program it is linked
+ * into statically) into buffer, NUL-terminated; returns 1, or 0 when unknown or longer than
+ * size - 1 (binary_path.c). Data installed beside the library is found from it. */
+int cmfk_binary_path(char *buffer, size_t size);
+
 /* ---- NIfTI voxel conversion (convert.c) ------------------------------------------- */
 /* NIfTI datatype codes the converters accept. */
 enum {

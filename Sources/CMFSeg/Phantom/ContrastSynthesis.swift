@@ -9,21 +9,24 @@ import Foundation
 /// f_k: partial-volume fractions (CSF, GM, WM shrunk to make room for the tumour
 /// compartments); v: `TissueIntensities`; T: smooth texture (3 mm for normal tissue, 4 mm
 /// for tumour, shared by the contrasts, amplitude a 0.04 normal / 0.06 edema / 0.10 core);
-/// B_m = exp(0.12 · smooth noise at 60 mm) a multiplicative bias field per contrast; G_m a
-/// scanner gain in 0.8–1.25; σ_m = 2–3.5 % of the WM signal.
+/// B_m = exp(b · smooth noise at 60 mm) a multiplicative bias field per contrast; G_m a
+/// scanner gain; σ_m a fraction of the WM signal (standard variant: b = 0.12, G_m in
+/// 0.8–1.25, σ_m 2–3.5 %; see ``PhantomVariant``).
 struct ContrastSynthesis {
     var intensities: TissueIntensities
     var gain: [Modality: Double]
     var noiseFraction: [Modality: Double]
+    var biasAmplitude: Float
 
-    static func random(_ rng: inout SeededRandom) -> ContrastSynthesis {
-        let table = TissueIntensities.jittered(&rng)
+    static func random(_ rng: inout SeededRandom, _ ranges: PhantomVariant.Ranges) -> ContrastSynthesis {
+        let table = TissueIntensities.jittered(&rng, ranges)
         var gain: [Modality: Double] = [:], noise: [Modality: Double] = [:]
         for m in Modality.allCases {
-            gain[m] = rng.uniform(0.8, 1.25)
-            noise[m] = rng.uniform(0.02, 0.035)
+            gain[m] = rng.uniform(ranges.gain)
+            noise[m] = rng.uniform(ranges.noise)
         }
-        return ContrastSynthesis(intensities: table, gain: gain, noiseFraction: noise)
+        return ContrastSynthesis(intensities: table, gain: gain, noiseFraction: noise,
+                                 biasAmplitude: Float(ranges.biasAmplitude))
     }
 
     func render(tissue: TissueMaps, tumour: TumourFractions, grid: PhantomGrid, threads: Int,
@@ -42,6 +45,7 @@ struct ContrastSynthesis {
             }
             let scale = Float(1000 * (gain[m] ?? 1))
             var img = [Float](repeating: 0, count: n)
+            let biasAmplitude = self.biasAmplitude
             let k = (csf: v[0], gm: v[1], wm: v[2], ncr: v[3], net: v[4], et: v[5], ed: v[6])
             img.withUnsafeMutableBufferPointer { o in
                 let views = [tissue.mask, tissue.csf, tissue.gm, tissue.wm, tumour.ncr, tumour.net, tumour.et,
@@ -58,7 +62,7 @@ struct ContrastSynthesis {
                             var s = (csf[i] * k.csf + gm[i] * k.gm + wm[i] * k.wm) * share * normal
                             s += (ncr * k.ncr + net * k.net + et * k.et) * core
                             s += ed * k.ed * edema
-                            o[i] = max(0, s * scale * exp(0.12 * bf[i]))
+                            o[i] = max(0, s * scale * exp(biasAmplitude * bf[i]))
                         }
                     }
                 }

@@ -36,9 +36,9 @@ struct Glioma: Sendable {
     /// The largest extent of the core from its centre, in mm, noise included.
     var coreExtent: Double { radii.max() * (1 + irregularity * 1.2) + 2 }
 
-    static func randomKind(_ rng: inout SeededRandom) -> Kind {
-        let u = rng.unit()
-        return u < 0.6 ? .ring : (u < 0.8 ? .solid : .nonEnhancing)
+    static func randomKind(_ rng: inout SeededRandom, _ ranges: PhantomVariant.Ranges) -> Kind {
+        let u = rng.unit(), t = ranges.kindThresholds
+        return u < t.ring ? .ring : (u < t.solid ? .solid : .nonEnhancing)
     }
 
     /// A random rotation matrix (uniform unit quaternion, Shoemake's method).

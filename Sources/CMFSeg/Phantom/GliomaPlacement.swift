@@ -1,10 +1,12 @@
 import Foundation
 
-/// Draws the gliomas of one phantom: how many (1, or 2 with probability 0.3), their kind,
-/// size and where they sit — in white or grey matter of the cerebrum, well inside the brain.
+/// Draws the gliomas of one phantom: how many (1, or 2 with the variant's chance: 0.3 for
+/// the standard one), their kind, size and where they sit — in white or grey matter of the
+/// cerebrum, well inside the brain.
 enum GliomaPlacement {
-    static func random(tissue: TissueMaps, grid: PhantomGrid, rng: inout SeededRandom) -> [Glioma] {
-        let count = rng.chance(0.3) ? 2 : 1
+    static func random(tissue: TissueMaps, grid: PhantomGrid, ranges: PhantomVariant.Ranges,
+                       rng: inout SeededRandom) -> [Glioma] {
+        let count = rng.chance(ranges.secondTumourChance) ? 2 : 1
         let shape = grid.shape
         // candidate centres: parenchyma (wm ≥ 0.5, or gm+wm ≥ 0.9 with some wm) above the
         // lower brain (gliomas are mostly supratentorial): z ≥ anchor − 10 mm.
@@ -23,13 +25,13 @@ enum GliomaPlacement {
         }
         var gliomas: [Glioma] = []
         for _ in 0..<count {
-            let kind = Glioma.randomKind(&rng)
-            let r = rng.uniform(8, 22)
+            let kind = Glioma.randomKind(&rng, ranges)
+            let r = rng.uniform(ranges.radius)
             let radii = SIMD3(r * rng.uniform(0.75, 1.25), r * rng.uniform(0.75, 1.25), r * rng.uniform(0.75, 1.25))
             let rim = rng.uniform(2.5, 7)
             var g = Glioma(kind: kind, centre: .zero, radii: radii, rotation: Glioma.randomRotation(&rng),
                            necrosisRatio: max(0.25, 1 - rim / ((radii.x + radii.y + radii.z) / 3)),
-                           edemaReach: rng.uniform(6, 24), irregularity: rng.uniform(0.08, 0.22),
+                           edemaReach: rng.uniform(ranges.edemaReach), irregularity: rng.uniform(ranges.irregularity),
                            massEffect: rng.uniform(0.25, 0.45), nonEnhancingThreshold: rng.uniform(-1.6, -0.4))
             guard !candidates.isEmpty else { break }
             var best: (score: Double, centre: SIMD3<Double>) = (-1, .zero)

@@ -7,6 +7,7 @@ import Foundation
 /// tumour hypointense; enhancing tumour bright on T1ce only; edema and necrosis bright on
 /// T2; edema brightest on FLAIR, where CSF (and so fluid necrosis, partly) is suppressed.
 enum TissueClass: Int, CaseIterable, Sendable {
+    // normal tissue first, then the lesion classes
     case csf, gm, wm, ncr, net, et, ed
 }
 
@@ -23,12 +24,21 @@ struct TissueIntensities: Sendable {
         return TissueIntensities(value: [.t1: t1, .t1ce: t1ce, .t2: t2, .flair: flair])
     }()
 
-    /// The reference table with every entry scaled by exp(N(0, 0.04)) (per-case variation
-    /// small enough to keep every ordering above).
-    static func jittered(_ rng: inout SeededRandom) -> TissueIntensities {
+    /// The reference table with the lesion classes' difference to white matter scaled by the
+    /// variant's `lesionContrast`, then every entry scaled by exp(N(0, σ)) clamped to ±limit
+    /// (standard: σ 0.04, limit 0.08 — small enough to keep every ordering above).
+    static func jittered(_ rng: inout SeededRandom, _ ranges: PhantomVariant.Ranges) -> TissueIntensities {
         var t = reference
+        let (sigma, limit) = ranges.intensityJitter
         for m in Modality.allCases {
-            t.value[m] = (t.value[m] ?? []).map { $0 * exp(max(-0.08, min(0.08, rng.normal() * 0.04))) }
+            let row = t.value[m] ?? []
+            let wm = row[TissueClass.wm.rawValue]
+            t.value[m] = row.enumerated().map { k, v in
+                // the standard variant keeps the reference bytes (wm + (v − wm) may round)
+                let lesion = k >= TissueClass.ncr.rawValue && ranges.lesionContrast != 1
+                let base = lesion ? wm + ranges.lesionContrast * (v - wm) : v
+                return base * exp(max(-limit, min(limit, rng.normal() * sigma)))
+            }
         }
         return t
     }

@@ -29,6 +29,16 @@ public struct RasterImage: Equatable, Sendable {
         try self.init(width: width, height: height, channels: 3,
                       pixels: [UInt8](repeating: 0, count: max(0, width * height * 3)))
     }
+
+    /// `top` above `bottom` (e.g. a reference row above a prediction row).
+    /// - Throws: `CMFError.invalidArgument` unless both have the same width and channels.
+    public static func stacked(_ top: RasterImage, above bottom: RasterImage) throws -> RasterImage {
+        guard top.width == bottom.width, top.channels == bottom.channels else {
+            throw CMFError.invalidArgument("cannot stack a \(top.width)-wide \(top.channels)-channel image above a \(bottom.width)-wide \(bottom.channels)-channel one")
+        }
+        return try RasterImage(width: top.width, height: top.height + bottom.height, channels: top.channels,
+                               pixels: top.pixels + bottom.pixels)
+    }
 }
 
 /// A minimal PNG encoder (8-bit greyscale or RGB, no interlace): per-row adaptive

@@ -10,7 +10,7 @@ public struct ValidationResult: Sendable {
 
     /// Mean Dice of a region over the cases.
     public func meanDice(_ region: TumorRegion) -> Double {
-        cases.isEmpty ? .nan : cases.map { $0.result[region].dice }.reduce(0, +) / Double(cases.count)
+        CohortSummary(cases.map(\.result)).dice[region.rawValue].value
     }
 
     /// Mean of the WT, TC and ET mean Dice: what "best" means for model selection.

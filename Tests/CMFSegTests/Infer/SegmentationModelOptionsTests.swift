@@ -32,11 +32,20 @@ final class SegmentationModelOptionsTests: XCTestCase {
         }
     }
 
-    func testNoDefaultModelYetSaysSo() {
-        XCTAssertThrowsError(try SegmentationModel.loadDefault()) { error in
-            guard case CMFError.unsupported(let m) = error else { return XCTFail("\(error)") }
-            XCTAssertEqual(m, "no default model is bundled with this build yet; load your own weight files (for example a model made by cmfseg train)")
+    func testDefaultModelIsTheMethodWithItsProvenance() throws {
+        let m = try SegmentationModel.loadDefault()
+        XCTAssertEqual(m.network.architecture, .cmffM2G)
+        XCTAssertEqual(m.network.baseFilters, 16)
+        let meta = m.network.metadata
+        for key in ["training_command", "training_data_seeds", "training_cases", "training_steps", "training_patch",
+                    "training_date", "validation_dice", "storage"] {
+            XCTAssertFalse((meta[key] ?? "").isEmpty, "the default model's metadata lacks \(key)")
         }
+        let o = try SegmentationOptions(for: m)
+        XCTAssertEqual(o.classValues, [0, 2, 1, 4])
+        XCTAssertEqual(o.window.patch.dhwText, meta["training_patch"])
+        let bytes = try FileManager.default.attributesOfItem(atPath: BundledResources.file(SegmentationModel.defaultModelResource).path)[.size] as? Int
+        XCTAssertLessThanOrEqual(bytes ?? .max, 20_000_000)
     }
 
     func testHalfPairIsRefused() throws {

@@ -108,6 +108,33 @@ final class PhantomGeneratorTests: XCTestCase {
         }
     }
 
+    func testShiftedVariantKeepsTheContrastsButWeakensTheLesions() throws {
+        let t = try XCTUnwrap(Self.template)
+        let standard = try PhantomGenerator(template: t, seed: 99, grid: .coarse(3))
+        let shifted = try PhantomGenerator(template: t, seed: 99, grid: .coarse(3), variant: .shifted)
+        func flairEdemaToWM(_ c: PhantomCase, _ tissue: TissueMaps) -> Double {
+            let v = c.images[.flair]!.voxels, lab = c.labels.voxels
+            var ed = 0.0, nEd = 0.0, wm = 0.0, nWM = 0.0
+            for i in v.indices {
+                if lab[i] == 2 { ed += Double(v[i]); nEd += 1 }
+                if lab[i] == 0 && tissue.wm[i] > 0.9 { wm += Double(v[i]); nWM += 1 }
+            }
+            return (ed / nEd) / (wm / nWM)
+        }
+        var ratios: (standard: Double, shifted: Double) = (0, 0)
+        for index in 0..<3 {
+            let (a, ta) = try standard.generateWithTissue(index: index)
+            let (b, tb) = try shifted.generateWithTissue(index: index)
+            Self.assertContrastOrdering(b, tb, "shifted case \(index)")
+            XCTAssertNotEqual(a.labels.voxels, b.labels.voxels, "case \(index): the same tumour in both variants")
+            ratios.standard += flairEdemaToWM(a, ta) / 3
+            ratios.shifted += flairEdemaToWM(b, tb) / 3
+        }
+        // reference table: FLAIR edema / WM = 0.98 / 0.45 = 2.18; shifted: 0.85 / 0.45 = 1.88
+        XCTAssertGreaterThan(ratios.standard, ratios.shifted + 0.15, "\(ratios)")
+        XCTAssertEqual(PhantomVariant(rawValue: "shifted"), .shifted)
+    }
+
     func testEdemaFollowsWhiteMatter() throws {
         // edema voxels sit mostly in white matter: their WM fraction beats the brain average
         let t = try XCTUnwrap(Self.template)

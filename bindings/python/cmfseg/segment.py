@@ -201,7 +201,8 @@ class Model(Handle):
 
     @classmethod
     def load_default(cls):
-        """The model bundled with the library; CmfsegError (status 7) when this build has none."""
+        """The model bundled with the library; CmfsegError (status 2, IO) when the
+        installation lacks it."""
         out = ctypes.c_void_p()
         check(lib.cmf_model_load_default(ctypes.byref(out)))
         return cls(out.value)

@@ -192,12 +192,16 @@ def test_files_are_written_with_the_input_geometry(model, case_files, tmp_path):
     assert info["route"] == "branch_b" and out_b.is_file()
 
 
-def test_no_default_model_is_bundled(monkeypatch, tmp_path):
+def test_default_model_loads_and_a_missing_one_is_named(monkeypatch, tmp_path):
+    model = Model.load_default()
+    assert model.architecture == "cmff-m2g"
+    model.close()
     monkeypatch.setenv("CMFSEG_DATA_DIR", str(tmp_path))
     with pytest.raises(cmfseg.CmfsegError) as e:
         Model.load_default()
-    assert e.value.status == 7
-    assert "no default model is bundled" in e.value.message
+    assert e.value.status == 2
+    assert "default model is missing" in e.value.message
+    assert "models/cmfseg-default.safetensors" in e.value.message
 
 
 def test_bad_weight_files_are_errors(tmp_path):
