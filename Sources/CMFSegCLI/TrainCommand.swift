@@ -14,7 +14,7 @@ struct TrainCommand: ParsableCommand {
 
         Every case folder of --data (and --val) holds <case>_t1, _t1ce, _t2, _flair and _seg NIfTI files, as `cmfseg phantom` writes them. All cases are read, checked and pre-processed once before training starts, exactly as inference pre-processes them, and kept in memory. Each step trains on one random patch (by default a third centred on tumour, as nnU-Net; --foreground), flipped and with intensity, gamma and bias-field augmentation; the patch of step k depends only on --seed and k.
 
-        Segmentation networks minimise the soft Dice over edema, NCR/NET and ET (for CMFF the mean over both branches and the fusion) with Adam. CMFT minimises the LSGAN adversarial plus 10 × L1 cycle losses of both generators, then trains both discriminators against a pool of 10 past fakes. Every --checkpoint-every steps OUT/checkpoint.safetensors (parameters, optimiser state, step) and the models are written atomically: OUT/model.safetensors (loads with `cmfseg segment --weights`), or for CMFT OUT/x2y, y2x, dx and dy.safetensors (the authors' names); --resume continues from a checkpoint exactly as an uninterrupted run would. Every --validate-every steps the --val cases are segmented whole and scored (Dice WT/TC/ET); the best model so far is OUT/best.safetensors. OUT/train.csv and OUT/validation.csv log every step and every validation. Ctrl-C (SIGINT) or SIGTERM stops after the current step with a checkpoint.
+        Segmentation networks minimise the soft Dice over edema, NCR/NET and ET (for CMFF the mean over both branches and the fusion) with Adam; with --distill, CMFF's branches also match the CMFT generators' features at three points (bottleneck, half and full resolution) through trained 1×1×1 adapters, λ × mean squared error (the adapters are not part of the model written). CMFT minimises the LSGAN adversarial plus 10 × L1 cycle losses of both generators, then trains both discriminators against a pool of 10 past fakes. Every --checkpoint-every steps OUT/checkpoint.safetensors (parameters, optimiser state, step) and the models are written atomically: OUT/model.safetensors (loads with `cmfseg segment --weights`), or for CMFT OUT/x2y, y2x, dx and dy.safetensors (the authors' names); --resume continues from a checkpoint exactly as an uninterrupted run would. Every --validate-every steps the --val cases are segmented whole and scored (Dice WT/TC/ET); the best model so far is OUT/best.safetensors. OUT/train.csv and OUT/validation.csv log every step and every validation. Ctrl-C (SIGINT) or SIGTERM stops after the current step with a checkpoint.
         """
     )
 
@@ -39,6 +39,9 @@ struct TrainCommand: ParsableCommand {
     @Option(name: .customLong("val-overlap"), help: "Window overlap of the validation segmentations.") var valOverlap: Double = 0.5
     @Option(name: .long, help: "Fraction of patches centred on a tumour voxel (the rest anywhere in the case).")
     var foreground: Double = 1.0 / 3
+    @Option(name: .long, parsing: .upToNextOption, help: "CMFT generators G_AB and G_BA (x2y, y2x) that teach CMFF's branches by feature distillation; the branches may have another width.")
+    var distill: [String] = []
+    @Option(name: .customLong("distill-weight"), help: "Weight λ of the distillation loss beside the Dice loss.") var distillWeight: Double = 1
     @Flag(name: .customLong("no-augment"), help: "Train without augmentation.") var noAugment = false
     @Flag(name: .long, help: "Keep the cases in memory as float16 (half the memory).") var float16 = false
 
@@ -72,6 +75,8 @@ struct TrainCommand: ParsableCommand {
         c.checkpointEvery = checkpointEvery
         c.validationOverlap = valOverlap
         c.foregroundFraction = foreground
+        c.distillGenerators = distill
+        c.distillWeight = distillWeight
         if noAugment { c.augmentation = .none }
         c.storage = float16 ? .float16 : .float32
         return c

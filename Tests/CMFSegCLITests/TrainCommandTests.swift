@@ -52,14 +52,34 @@ final class TrainCommandTests: XCTestCase {
         }
         let synth = out.appendingPathComponent("synth").path
         r = try CLI.run(["translate", "--weights", out.appendingPathComponent("x2y.safetensors").path,
-                         "--in", data.appendingPathComponent("phantom_0001").path, "--out", synth, "--threads", "2"])
+                         "--in", data.appendingPathComponent("phantom_0001").path, "--out", synth, "--threads", "2",
+                         "--preview", synth + "/side.png"])
         XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("real and synthesised side by side"), r.stdout)
+        let png = try Data(contentsOf: URL(fileURLWithPath: synth + "/side.png"))
+        XCTAssertEqual(Array(png.prefix(4)), [0x89, 0x50, 0x4E, 0x47])
         let t2 = try Nifti.readImage(synth + "/phantom_0001_t2_synth.nii.gz")
         let real = try Nifti.readImage(data.appendingPathComponent("phantom_0001/phantom_0001_t2.nii.gz").path)
         XCTAssertEqual(t2.shape, real.shape)
         XCTAssertTrue(zip(t2.voxels, real.voxels).allSatisfy { $1 != 0 || $0 == 0 }, "synthesised values outside the brain")
         XCTAssertTrue(t2.voxels.contains { $0 != 0 })
         XCTAssertTrue(FileManager.default.fileExists(atPath: synth + "/phantom_0001_flair_synth.nii.gz"))
+        // The generators teach a CMFF of another width (feature distillation); the adapters
+        // live in the checkpoint, not in the model.
+        let student = out.appendingPathComponent("student")
+        let gens = ["x2y", "y2x"].map { out.appendingPathComponent("\($0).safetensors").path }
+        r = try CLI.run(["train", "cmff", "--data", data.path, "--out", student.path, "--patch", "32", "--base-filters", "4",
+                         "--threads", "2", "--steps", "2", "--log-every", "1", "--distill"] + gens + ["--distill-weight", "0.5"])
+        XCTAssertEqual(r.status, 0, r.stderr + r.stdout)
+        XCTAssertTrue(r.stdout.contains("loss_distill"), r.stdout)
+        let model = try SafeTensorsFile.read(path: student.appendingPathComponent("model.safetensors").path)
+        XCTAssertFalse(model.entries.contains { $0.name.hasPrefix("distill.") })
+        let checkpoint = try SafeTensorsFile.read(path: student.appendingPathComponent("checkpoint.safetensors").path)
+        XCTAssertEqual(checkpoint.entries.filter { $0.name.hasPrefix("param.distill.net_1.adapter_52.") }.count, 2)
+        r = try CLI.run(["train", "unet4", "--data", data.path, "--out", student.path, "--patch", "32", "--steps", "1",
+                         "--distill"] + gens)
+        XCTAssertEqual(r.status, 1)
+        XCTAssertTrue(r.stderr.contains("distillation teaches the two branches of CMFF"), r.stderr)
         // A segmentation network does not translate.
         r = try CLI.run(["translate", "--weights", Fixtures.path("pytorch/disc_dx5.safetensors"), "--in",
                          data.appendingPathComponent("phantom_0001").path, "--out", synth])

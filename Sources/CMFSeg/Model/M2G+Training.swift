@@ -46,7 +46,10 @@ extension M2G {
 
     /// Backward of `forwardTraining` from the gradients of the three softmax outputs; adds
     /// every parameter's gradient to `grads` under the PyTorch names (`net_0.…`, `conv_nl_1.0.…`).
+    /// `branchFeatureGradients[b]`: further ∂L/∂(block output) of branch b, by block index
+    /// (feature distillation).
     public func backward(_ tape: Tape, gradS0: Tensor, gradS1: Tensor, gradFused: Tensor,
+                         branchFeatureGradients: [[Int: Tensor]] = [[:], [:]],
                          grads: inout Gradients, _ ctx: ForwardContext) throws {
         let t = ctx.threads
         let f = convNLF.conv.outChannels
@@ -83,11 +86,19 @@ extension M2G {
         let g1 = try convNL1.backward(input: Tensor.concatChannels([tape.net0.x1, tape.net1.x1]), saved: tape.xx1,
                                       gradOutput: gXX1, name: "conv_nl_1", grads: &grads, needInputGradient: true, ctx)!
         let b = net0.baseFilters   // x1 and x2 of each branch have the base width
+        func features(_ branch: Int) throws -> [Int: Tensor] {
+            var f = branchFeatureGradients.indices.contains(branch) ? branchFeatureGradients[branch] : [:]
+            let range = (branch * b)..<((branch + 1) * b)
+            for (i, g) in [(M3DUNet.x1Index, try g1.channels(range)), (M3DUNet.x2Index, try g2.channels(range))] {
+                if f[i] == nil { f[i] = g } else { try f[i]!.add(g) }
+            }
+            return f
+        }
         let gL0 = try tape.s0.softmaxChannelsBackward(gradOutput: gS0, threads: t)
-        _ = try net0.backward(tape.net0, gradLogits: gL0, gradX1: g1.channels(0..<b), gradX2: g2.channels(0..<b),
+        _ = try net0.backward(tape.net0, gradLogits: gL0, featureGradients: features(0),
                               prefix: "net_0.", grads: &grads, needInputGradient: false, ctx)
         let gL1 = try tape.s1.softmaxChannelsBackward(gradOutput: gS1, threads: t)
-        _ = try net1.backward(tape.net1, gradLogits: gL1, gradX1: g1.channels(b..<(2 * b)), gradX2: g2.channels(b..<(2 * b)),
+        _ = try net1.backward(tape.net1, gradLogits: gL1, featureGradients: features(1),
                               prefix: "net_1.", grads: &grads, needInputGradient: false, ctx)
     }
 }

@@ -63,11 +63,12 @@ extension M3DUNet {
 
     /// Backward of `forwardTraining`.
     /// - Parameters:
-    ///   - gradLogits: ∂L/∂logits; gradX1 / gradX2: ∂L/∂x1 and ∂L/∂x2 from a consumer of the
-    ///     feature maps (the CMFF fusion), or nil.
+    ///   - gradLogits: ∂L/∂logits.
+    ///   - featureGradients: ∂L/∂(a block's output) from other consumers of the feature maps
+    ///     (the CMFF fusion reads x1 and x2; feature distillation reads more), by block index.
     ///   - prefix: the parameter-name prefix (`net_0.` inside CMFF, `` alone).
     /// - Returns: ∂L/∂input when `needInputGradient`, else nil.
-    public func backward(_ tape: Tape, gradLogits: Tensor, gradX1: Tensor? = nil, gradX2: Tensor? = nil, prefix: String = "",
+    public func backward(_ tape: Tape, gradLogits: Tensor, featureGradients: [Int: Tensor] = [:], prefix: String = "",
                          grads: inout Gradients, needInputGradient: Bool, _ ctx: ForwardContext) throws -> Tensor? {
         let t = ctx.threads
         var tape = tape
@@ -79,8 +80,10 @@ extension M3DUNet {
                                          needInputGradient: true, ctx) {
             try accumulate(Self.x1Index, g)
         }
-        if let gradX1 { try accumulate(Self.x1Index, gradX1) }
-        if let gradX2 { try accumulate(Self.x2Index, gradX2) }
+        for (i, g) in featureGradients.sorted(by: { $0.key < $1.key }) {
+            guard blocks.indices.contains(i) else { throw CMFError.internal("U-Net backward: no block \(i)") }
+            try accumulate(i, g)
+        }
         var inputGradient: Tensor?
         for i in blocks.indices.reversed() {
             try ctx.checkCancelled()

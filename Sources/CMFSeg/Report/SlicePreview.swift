@@ -39,36 +39,61 @@ public enum SlicePreview {
             guard let v = images[m] else { throw CMFError.invalidArgument("preview: the \(m.rawValue) image is missing") }
             vols.append(v)
         }
-        let shape = vols[0].shape
-        for v in vols.dropFirst() where v.shape != shape {
-            throw CMFError.shape("preview: images have different grids (\(shape) and \(v.shape))")
+        if let labels, labels.shape != vols[0].shape {
+            throw CMFError.shape("preview: labels grid \(labels.shape) differs from the images' \(vols[0].shape)")
         }
-        if let labels, labels.shape != shape {
-            throw CMFError.shape("preview: labels grid \(labels.shape) differs from the images' \(shape)")
+        let panels = vols.map { Panel(volume: $0, window: (0, percentile($0.voxels, 0.995))) }
+        return try compose(panels + [Panel(volume: vols[3], window: panels[3].window, labels: labels)],
+                           titles: ["T1", "T1CE", "T2", "FLAIR", "FLAIR+SEG"], slice: z, zoom: zoom)
+    }
+
+    /// Slice `z` of each volume as a captioned grey panel, side by side, each windowed from
+    /// the 0.5th to the 99.5th percentile of its non-zero voxels (so images in z-score units,
+    /// negative values included, show as well as raw ones).
+    /// - Throws: as ``render(images:labels:slice:zoom:)``; `invalidArgument` for no panels.
+    public static func renderPanels(_ panels: [(title: String, volume: ImageVolume)], slice z: Int,
+                                    zoom: Int = 1) throws -> RasterImage {
+        guard !panels.isEmpty else { throw CMFError.invalidArgument("preview: no images to draw") }
+        let specs = panels.map { Panel(volume: $0.volume, window: (percentile($0.volume.voxels, 0.005), percentile($0.volume.voxels, 0.995))) }
+        return try compose(specs, titles: panels.map(\.title), slice: z, zoom: zoom)
+    }
+
+    /// One panel: a volume, its grey window, and labels to blend in.
+    private struct Panel {
+        var volume: ImageVolume
+        var window: (lo: Float, hi: Float)
+        var labels: LabelMap? = nil
+    }
+
+    /// Draws the panels side by side.
+    /// - Throws: `CMFError.shape` when the volumes' grids differ; `invalidArgument` for a
+    ///   slice out of range or a zoom outside 1–8.
+    private static func compose(_ panels: [Panel], titles: [String], slice z: Int, zoom: Int) throws -> RasterImage {
+        let shape = panels[0].volume.shape
+        for p in panels.dropFirst() where p.volume.shape != shape {
+            throw CMFError.shape("preview: images have different grids (\(shape) and \(p.volume.shape))")
         }
         guard (0..<shape.nz).contains(z) else {
             throw CMFError.invalidArgument("preview: slice \(z) is outside 0…\(shape.nz - 1)")
         }
         guard (1...8).contains(zoom) else { throw CMFError.invalidArgument("preview: zoom \(zoom) must be 1–8") }
-        let a = vols[0].geometry.affine
+        let a = panels[0].volume.geometry.affine
         // radiological display: columns run from world +x (right) to −x, rows from +y (anterior) down
         let flipX = a[0] > 0, flipY = a[5] > 0
         let pw = shape.nx * zoom, ph = shape.ny * zoom
         let gap = 4, caption = 14
-        var img = try RasterImage(width: 5 * pw + 4 * gap, height: ph + caption)
-        let titles = ["T1", "T1CE", "T2", "FLAIR", "FLAIR+SEG"]
-        for p in 0..<5 {
-            let v = vols[min(p, 3)]
-            let hi = percentile(v.voxels, 0.995)
+        var img = try RasterImage(width: panels.count * pw + (panels.count - 1) * gap, height: ph + caption)
+        for (p, panel) in panels.enumerated() {
+            let v = panel.volume, (lo, hi) = panel.window
             let ox = p * (pw + gap)
             for py in 0..<ph {
                 for px in 0..<pw {
                     let x = flipX ? shape.nx - 1 - px / zoom : px / zoom
                     let y = flipY ? shape.ny - 1 - py / zoom : py / zoom
                     let i = shape.index(x, y, z)
-                    let g = hi > 0 ? UInt8(max(0, min(255, (v.voxels[i] / hi * 255).rounded()))) : 0
+                    let g = hi > lo ? UInt8(max(0, min(255, ((v.voxels[i] - lo) / (hi - lo) * 255).rounded()))) : 0
                     var c = (g, g, g)
-                    if p == 4, let labels, let lc = labelColours[labels.voxels[i]] {
+                    if let labels = panel.labels, let lc = labelColours[labels.voxels[i]] {
                         c = (blend(g, lc.0), blend(g, lc.1), blend(g, lc.2))
                     }
                     img.setPixel(x: ox + px, y: caption + py, c)

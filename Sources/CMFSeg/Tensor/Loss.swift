@@ -76,6 +76,20 @@ public enum Loss {
         return Value(loss: loss, gradient: grad)
     }
 
+    /// Mean squared difference `mean (a - b)²` (PyTorch's `MSELoss`); the gradient w.r.t. `a`
+    /// is `2 (a - b) / count`.
+    /// - Throws: `CMFError.shape` unless the shapes are equal and non-empty.
+    public static func mse(_ a: Tensor, _ b: Tensor, threads: Int) throws -> Value {
+        guard a.shape == b.shape, a.count > 0 else {
+            throw CMFError.shape("MSE loss: shapes \(a.shape) and \(b.shape) must be equal and non-empty")
+        }
+        var difference = a
+        try difference.add(b.scaled(by: -1))
+        let count = Double(a.count)
+        return Value(loss: try difference.sumOfSquares(threads: threads) / count,
+                     gradient: difference.scaled(by: Float(2 / count)))
+    }
+
     /// Mean squared difference to a constant, `mean (x - target)²` (PyTorch's `MSELoss`
     /// against a tensor filled with `target`: the LSGAN loss, target 1 for real, 0 for fake);
     /// the gradient w.r.t. `x` is `2 (x - target) / count`.

@@ -22,26 +22,32 @@ public protocol Learner: Sendable {
     func writeModels(to folder: String, metadata: [String: String]) throws -> [String]
 }
 
-/// A segmentation network trained with ``SegmentationObjective`` and Adam.
+/// A segmentation network trained with ``SegmentationObjective`` and Adam, optionally
+/// taught by the CMFT generators (``FeatureDistillation``, whose adapters train alongside).
 public struct SegmentationLearner: Learner {
     public var network: Network
     public var optimizer: AdamOptimizer
+    public var distillation: FeatureDistillation?
 
-    public init(network: Network, optimizer: AdamOptimizer) {
+    public init(network: Network, optimizer: AdamOptimizer, distillation: FeatureDistillation? = nil) {
         self.network = network
         self.optimizer = optimizer
+        self.distillation = distillation
     }
 
     public var logColumns: [String] {
         (network.architecture == .cmffM2G || network.architecture == .cmffM2 ? ["loss", "loss_0", "loss_1", "loss_f"] : ["loss"])
-            + ["dice_ed", "dice_ncr", "dice_et", "grad_norm"]
+            + (distillation == nil ? [] : ["loss_distill"]) + ["dice_ed", "dice_ncr", "dice_et", "grad_norm"]
     }
     public var lossColumn: String { "loss" }
-    public var parameterCount: Int { network.parameterCount }
+    public var parameterCount: Int { network.parameterCount + (distillation?.parameterCount ?? 0) }
 
     public mutating func train(on batch: TrainingBatch, step: Int, _ ctx: ForwardContext) throws -> [String: Double] {
-        let (losses, grads) = try SegmentationObjective.lossAndGradients(network, input: batch.input, labels: batch.labels, ctx)
-        let norm = try optimizer.update(&network, gradients: grads, threads: ctx.threads)
+        let (losses, grads) = try SegmentationObjective.lossAndGradients(network, input: batch.input, labels: batch.labels,
+                                                                         distillation: distillation, ctx)
+        var trainable = Trainable(network: network, distillation: distillation)
+        let norm = try optimizer.update(&trainable, gradients: grads, threads: ctx.threads)
+        (network, distillation) = (trainable.network, trainable.distillation)
         var values = losses.parts
         values["loss"] = losses.total
         for (k, name) in ["dice_ed", "dice_ncr", "dice_et"].enumerated() where k < losses.dice.count { values[name] = losses.dice[k] }
@@ -50,11 +56,13 @@ public struct SegmentationLearner: Learner {
     }
 
     public func checkpointTensors() -> [(String, Tensor)] {
-        network.namedParameters(prefix: "param.") + optimizer.stateTensors()
+        Trainable(network: network, distillation: distillation).namedParameters(prefix: "param.") + optimizer.stateTensors()
     }
 
     public mutating func restore(_ tensors: [String: Tensor], step: Int) throws {
-        try restoreParameters(&network, tensors, prefix: "param.")
+        var trainable = Trainable(network: network, distillation: distillation)
+        try restoreParameters(&trainable, tensors, prefix: "param.")
+        (network, distillation) = (trainable.network, trainable.distillation)
         try optimizer.restore(step: step, tensors: tensors.filter { $0.key.hasPrefix("adam.") })
     }
 
@@ -72,6 +80,18 @@ public struct SegmentationLearner: Learner {
         let path = folder + "/model.safetensors"
         try net.write(to: path)
         return [path]
+    }
+}
+
+/// What one Adam step updates: the network and the distillation adapters (one optimiser, so
+/// one step count for both).
+private struct Trainable: ParameterContainer {
+    var network: Network
+    var distillation: FeatureDistillation?
+
+    mutating func visitParameters(prefix: String, _ body: (String, inout Tensor) throws -> Void) rethrows {
+        try network.visitParameters(prefix: prefix, body)
+        try distillation?.visitParameters(prefix: prefix, body)
     }
 }
 

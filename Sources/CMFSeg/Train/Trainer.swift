@@ -51,7 +51,8 @@ public final class Trainer {
         } else {
             let net = try Network.random(c.task.architecture, inChannels: c.pairs[0].count, classes: 4,
                                          baseFilters: c.resolvedBaseFilters, seed: c.seed)
-            learner = SegmentationLearner(network: net, optimizer: AdamOptimizer(options: c.adam, maxGradientNorm: c.maxGradientNorm))
+            learner = SegmentationLearner(network: net, optimizer: AdamOptimizer(options: c.adam, maxGradientNorm: c.maxGradientNorm),
+                                          distillation: try Self.distillation(c, student: net))
         }
         if !c.initWeights.isEmpty {
             notes.append(try learner.initialise(from: WeightSet.load(paths: c.initWeights)))
@@ -66,6 +67,22 @@ public final class Trainer {
             }
             notes.append("resumed from \(resume) at step \(step)")
         }
+    }
+
+    /// The generators' teaching of `student`'s branches, when the configuration asks for it.
+    static func distillation(_ c: TrainingConfiguration, student: Network) throws -> FeatureDistillation? {
+        guard !c.distillGenerators.isEmpty else { return nil }
+        guard case .cmff(let m2g) = student.body else {
+            throw CMFError.invalidArgument("distillation teaches the two branches of CMFF; the \(student.architecture.rawValue) network has none")
+        }
+        let teachers = try c.distillGenerators.map { path -> M3DUNet in
+            let g = try Network.load(paths: [path])
+            guard g.architecture == .generator, case .unet(let u) = g.body else {
+                throw CMFError.invalidArgument("\(path) is a \(g.architecture.rawValue) network, not a CMFT generator")
+            }
+            return u
+        }
+        return try FeatureDistillation(teachers: teachers, student: m2g, weight: c.distillWeight, seed: c.seed)
     }
 
     /// One optimiser step on one batch.

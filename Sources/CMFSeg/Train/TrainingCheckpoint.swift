@@ -14,10 +14,13 @@ public struct TrainingCheckpoint: Sendable {
 
     /// The metadata keys that must agree between a checkpoint and the run resuming it.
     static func identity(_ c: TrainingConfiguration) -> [String: String] {
-        ["task": c.task.rawValue, "pair": String(c.pair), "base_filters": String(c.resolvedBaseFilters),
-         "patch": c.patch.dhwText, "seed": String(c.seed),
-         "learning_rate": String(c.adam.learningRate), "weight_decay": String(c.adam.weightDecay),
-         "foreground_fraction": String(c.foregroundFraction)]
+        var keys = ["task": c.task.rawValue, "pair": String(c.pair), "base_filters": String(c.resolvedBaseFilters),
+                    "patch": c.patch.dhwText, "seed": String(c.seed),
+                    "learning_rate": String(c.adam.learningRate), "weight_decay": String(c.adam.weightDecay),
+                    "foreground_fraction": String(c.foregroundFraction)]
+        // only when distilling, so that checkpoints written before distillation existed still match
+        if !c.distillGenerators.isEmpty { keys["distill_weight"] = String(c.distillWeight) }
+        return keys
     }
 
     /// Writes atomically (temporary file + rename).

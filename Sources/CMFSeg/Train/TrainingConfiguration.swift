@@ -61,6 +61,11 @@ public struct TrainingConfiguration: Sendable, Equatable {
     public var storage: TrainingDataset.Storage = .float32
     /// Sliding-window overlap of the validation segmentations.
     public var validationOverlap = 0.5
+    /// CMFT generators G_AB and G_BA that teach CMFF's branches (``FeatureDistillation``);
+    /// empty: no distillation.
+    public var distillGenerators: [String] = []
+    /// λ of the distillation loss.
+    public var distillWeight = 1.0
 
     public init(dataFolder: String, outputFolder: String) {
         self.dataFolder = dataFolder
@@ -99,5 +104,14 @@ public struct TrainingConfiguration: Sendable, Equatable {
         guard foregroundFraction >= 0, foregroundFraction <= 1 else { throw bad("foreground fraction must be in [0, 1]") }
         guard validationOverlap >= 0, validationOverlap < 1 else { throw bad("validation overlap must be in [0, 1)") }
         if let g = maxGradientNorm, !(g > 0) { throw bad("gradient clipping norm must be positive") }
+        if !distillGenerators.isEmpty {
+            guard distillGenerators.count == 2 else {
+                throw bad("distillation takes two generators, G_AB and G_BA (x2y, y2x); got \(distillGenerators.count)")
+            }
+            guard task == .cmff || task == .noMask else {
+                throw bad("distillation teaches the two branches of CMFF; task \(task.rawValue) has none")
+            }
+            guard distillWeight.isFinite, distillWeight >= 0 else { throw bad("distillation weight must be finite and >= 0") }
+        }
     }
 }

@@ -156,4 +156,26 @@ final class PNGWriterTests: XCTestCase {
         images[.t2] = nil
         XCTAssertThrowsError(try SlicePreview.render(images: images, labels: labels, slice: 0))
     }
+
+    func testPanelsWindowNegativeValuesAndStackRows() throws {
+        // a z-scored ramp from −2 to 2: the window spans it, so the left edge is dark, not clipped
+        let shape = Shape3(20, 16, 3)
+        let g = PhantomGrid(shape: shape, spacing: 1).geometry
+        var v = ImageVolume(shape: shape, geometry: g, repeating: 0)
+        for z in 0..<3 { for y in 0..<16 { for x in 0..<20 { v[x, y, z] = Float(x) / 19 * 4 - 2 } } }
+        let img = try SlicePreview.renderPanels([("A", v), ("B", v)], slice: 1)
+        XCTAssertEqual(img.width, 2 * 20 + 4)
+        let row = 14 + 8
+        let grey = (0..<20).map { img.pixels[(row * img.width + $0) * 3] }
+        XCTAssertEqual(grey.first, 0)
+        XCTAssertEqual(grey.last, 255)
+        XCTAssertEqual(grey, grey.sorted(), "a ramp draws as a ramp")
+        XCTAssertGreaterThan(grey[8], 60)  // −0.3: visible, where a window from 0 would show black
+        XCTAssertThrowsError(try SlicePreview.renderPanels([], slice: 0))
+        XCTAssertThrowsError(try SlicePreview.renderPanels([("A", v), ("B", ImageVolume(shape: Shape3(4, 4, 4), geometry: g, repeating: 0))], slice: 0))
+        let stacked = try RasterImage.stacked(img, above: img)
+        XCTAssertEqual(stacked.height, 2 * img.height)
+        XCTAssertEqual(Array(stacked.pixels[(img.height * img.width * 3)...]), img.pixels)
+        XCTAssertThrowsError(try RasterImage.stacked(img, above: try RasterImage(width: 3, height: 3)))
+    }
 }
