@@ -345,7 +345,8 @@ typedef struct cmf_segment_params {
     cmf_progress_callback progress;/* NULL: none                                            */
     void *user_data;               /* passed to progress                                    */
     const volatile int32_t *cancel;/* NULL, or a flag another thread may set non-zero to stop
-                                      the run between network calls (-> CMF_ERR_ABORTED)  */
+                                      the run (read atomically between the network's
+                                      layers; -> CMF_ERR_ABORTED within one layer)        */
 } cmf_segment_params;
 
 /* The defaults listed above (struct_size set). */

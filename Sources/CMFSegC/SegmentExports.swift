@@ -122,8 +122,8 @@ private func options(_ p: cmf_segment_params, model: SegmentationModel, in f: St
         control.progress = { callback(Float($0), user) != 0 }
     }
     if let flag = p.cancel {
-        let raw = UnsafeRawPointer(flag)
-        control.isCancelled = { raw.load(as: Int32.self) != 0 }
+        let cancel = HostCancelFlag(UnsafePointer(flag))
+        control.isCancelled = { cancel.isSet }
     }
     return (o, control)
 }

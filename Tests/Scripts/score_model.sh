@@ -3,20 +3,22 @@
 # (seed 9000, as the training runs' validation; training uses seed 1000) and N cases of the
 # shifted variant (seed 9100: other contrasts, noise, bias and tumour shapes). Each case is
 # segmented whole with `cmfseg segment` and scored with `cmfseg evaluate`; prints the mean
-# Dice / HD95 / sensitivity per region for each variant and writes the per-case CSVs.
+# Dice / HD95 / sensitivity per region for each variant and writes the per-case CSVs to
+# WORK/scores/NAME/{standard,shifted}.csv (NAME: --name, default the weights' file name).
 #
-#   Tests/Scripts/score_model.sh WEIGHTS [--cases N] [--work DIR] [-- SEGMENT_OPTIONS...]
+#   Tests/Scripts/score_model.sh WEIGHTS [--cases N] [--work DIR] [--name NAME] [-- SEGMENT_OPTIONS...]
 #
 # Environment: CMFSEG (the cmfseg binary; default: a release build of this tree), THREADS (2).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
-[ $# -ge 1 ] || { echo "usage: $0 WEIGHTS [--cases N] [--work DIR] [-- SEGMENT_OPTIONS...]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 WEIGHTS [--cases N] [--work DIR] [--name NAME] [-- SEGMENT_OPTIONS...]" >&2; exit 2; }
 weights="$(realpath "$1")"; shift
-cases=4; work="${WORK:-/var/tmp/cmfseg-score}"; segment_options=()
+cases=4; work="${WORK:-/var/tmp/cmfseg-score}"; name="$(basename "$weights" .safetensors)"; segment_options=()
 while [ $# -gt 0 ]; do
     case "$1" in
         --cases) cases="$2"; shift 2 ;;
         --work) work="$2"; shift 2 ;;
+        --name) name="$2"; shift 2 ;;
         --) shift; segment_options=("$@"); break ;;
         *) echo "unknown option $1" >&2; exit 2 ;;
     esac
@@ -26,14 +28,13 @@ if [ -z "${CMFSEG:-}" ]; then
     swift build -c release --package-path "$root" --product cmfseg-cli >&2
     CMFSEG="$root/.build/release/cmfseg-cli"
 fi
-tag="$(basename "$weights" .safetensors)-$(date +%s)"
 for variant in standard shifted; do
     seed=$([ "$variant" = standard ] && echo 9000 || echo 9100)
     data="$work/data/$variant-$seed"
     last=$(printf "phantom_%04d" $((cases - 1)))
     [ -d "$data/$last" ] || "$CMFSEG" phantom --out "$data" --cases "$cases" --seed "$seed" --variant "$variant" \
         --threads "$threads" --force >/dev/null
-    refs="$work/refs/$variant-$seed"; preds="$work/preds/$tag/$variant"
+    refs="$work/refs/$variant-$seed"; preds="$work/preds/$name/$variant"
     mkdir -p "$refs" "$preds"
     for i in $(seq 0 $((cases - 1))); do
         c=$(printf "phantom_%04d" "$i"); d="$data/$c"
@@ -43,6 +44,7 @@ for variant in standard shifted; do
             --threads "$threads" "${segment_options[@]}" >/dev/null
     done
     echo "== $variant phantoms (seed $seed, $cases cases)"
-    "$CMFSEG" evaluate --ref-dir "$refs" --pred-dir "$preds" --csv "$work/preds/$tag/$variant.csv" --threads "$threads" \
+    mkdir -p "$work/scores/$name"
+    "$CMFSEG" evaluate --ref-dir "$refs" --pred-dir "$preds" --csv "$work/scores/$name/$variant.csv" --threads "$threads" \
         | tail -n 5
 done

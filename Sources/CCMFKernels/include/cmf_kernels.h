@@ -22,6 +22,10 @@ int cmfk_thread_count(int threads);
  * size - 1 (binary_path.c). Data installed beside the library is found from it. */
 int cmfk_binary_path(char *buffer, size_t size);
 
+/* 1 when the caller's cancel flag is non-zero: an atomic (acquire) load, since another
+ * thread sets it while the computation runs (binary_path.c keeps the process glue). */
+int cmfk_flag_is_set(const int32_t *flag);
+
 /* ---- NIfTI voxel conversion (convert.c) ------------------------------------------- */
 /* NIfTI datatype codes the converters accept. */
 enum {

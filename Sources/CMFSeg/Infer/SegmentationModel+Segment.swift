@@ -16,7 +16,8 @@ extension SegmentationModel {
         where input.volumes[a] != nil && input.volumes[b] == nil {
             throw CMFError.invalidArgument("\(input.name(a)) is given without \(b.rawValue): give both images of a pair (t1 + t1ce, t2 + flair) or neither")
         }
-        let predictor = try predictor(available: Set(input.available), threads: options.threads)
+        var predictor = try predictor(available: Set(input.available), threads: options.threads)
+        predictor.context.isCancelled = control.isCancelled   // polled between layers too
         return try Segmenter.segment(input, predictor: predictor, options: options, control: control,
                                      route: predictor.route, description: describe(predictor.route))
     }

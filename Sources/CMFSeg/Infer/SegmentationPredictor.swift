@@ -4,7 +4,7 @@ public struct SegmentationPredictor: PatchPredictor {
     public let route: SegmentationModel.Route
     public let modalities: [Modality]
     public let classCount: Int
-    public let context: ForwardContext
+    public var context: ForwardContext
     public var sizeMultiple: Int { 16 }
 
     public func probabilities(for input: Tensor) throws -> Tensor {

@@ -51,6 +51,21 @@ final class SegmentationModelTests: XCTestCase {
         XCTAssertEqual(calls.value, 4)
     }
 
+    func testSegmentCancelReachesInsideTheNetwork() throws {
+        // the flag turns on during the first window: the run stops inside that network call
+        // (between layers), not after the window
+        let model = try SegmentationModel(weightPaths: PyTorchFixtureTests.m2gFiles, context: ForwardContext(threads: 1))
+        var options = SegmentationOptions(for: model)
+        options.window.patch = Shape3(16, 16, 16)
+        let polls = Counter()
+        let control = InferenceControl(isCancelled: { polls.increment() > 5 })
+        XCTAssertThrowsError(try model.segment(SegmenterTests.syntheticCase(), options: options, control: control)) { e in
+            guard case CMFError.aborted(let m) = e else { return XCTFail("\(e)") }
+            XCTAssertEqual(m, "forward pass cancelled")
+        }
+        XCTAssertEqual(polls.value, 6)
+    }
+
     func testDiscriminatorIsNotASegmentationModel() {
         XCTAssertThrowsError(try SegmentationModel(weightPaths: [Fixtures.path("pytorch/disc_dx5.safetensors")])) { error in
             guard case CMFError.unsupported = error else { return XCTFail("\(error)") }

@@ -81,8 +81,8 @@ final class SlidingWindowTests: XCTestCase {
         let input = randomTensor([1, 1, 8, 8, 32], seed: 5)
         var options = SlidingWindowOptions()
         options.patch = Shape3(8, 8, 8)
-        var polls = 0
-        let control = InferenceControl(isCancelled: { polls += 1; return polls > 2 })
+        let polls = Counter()
+        let control = InferenceControl(isCancelled: { polls.increment() > 2 })
         XCTAssertThrowsError(try SlidingWindow.predict(model, input: input, options: options, control: control)) { error in
             guard case CMFError.aborted(let m) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(m.contains("cancelled"), m)
