@@ -29,9 +29,12 @@
  *   through an out-parameter handle belongs to the caller, who frees it exactly once.
  *   Pointers returned as `const` (strings, data) are borrowed: valid until the owning
  *   handle is freed, never freed by the caller.
- * - Params structs start with `uint32_t struct_size`; obtain them from their
- *   *_default_params() function, then change fields. The library reads only the first
- *   struct_size bytes, so callers built against an older header keep working.
+ * - Every params and result struct starts with `uint32_t struct_size`, the struct's size as
+ *   the caller compiled it (params: from their *_default_params() function; results: set
+ *   it to sizeof before the call). The library reads (params) or writes (results) only the
+ *   first min(struct_size, its own size) bytes: callers built against an older, shorter
+ *   struct or a newer, longer one keep working; fields beyond struct_size keep their
+ *   defaults (params) or are left untouched (results). struct_size < 4 is INVALID_ARGUMENT.
  * - Threads: every function may be called from any thread. A cmf_model and a cmf_volume
  *   are immutable after creation and may be shared by threads; a call that writes a
  *   handle's out-parameter or frees it must not race with other use of that handle.
@@ -232,7 +235,8 @@ typedef struct cmf_region_metrics {
 } cmf_region_metrics;
 
 typedef struct cmf_eval_result {
-    uint32_t struct_size;                      /* set by the caller: sizeof(cmf_eval_result) */
+    uint32_t struct_size;                      /* set by the caller: sizeof(cmf_eval_result)
+                                                  (the struct_size rule above) */
     cmf_region_metrics regions[CMF_REGION_COUNT]; /* indexed by CMF_REGION_* */
 } cmf_eval_result;
 
@@ -352,7 +356,8 @@ typedef struct cmf_segment_params {
 /* The defaults listed above (struct_size set). */
 CMF_API cmf_segment_params cmf_segment_default_params(void);
 
-/* What a segmentation did. Set struct_size = sizeof(cmf_segment_info) before the call. */
+/* What a segmentation did. Set struct_size = sizeof(cmf_segment_info) before the call (the
+ * struct_size rule above). */
 typedef struct cmf_segment_info {
     uint32_t struct_size;          /* set by the caller                                     */
     int32_t route;                 /* a cmf_route                                           */

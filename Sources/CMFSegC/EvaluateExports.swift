@@ -41,8 +41,8 @@ func evaluationOptions(_ params: UnsafePointer<cmf_eval_params>?, in function: S
                              ignoreGeometry: p.ignore_geometry != 0, threads: Int(p.threads))
 }
 
-/// Checks the caller's result struct and writes `result` into it.
-func store(_ result: EvaluationResult, into out: UnsafeMutablePointer<cmf_eval_result>) {
+/// Writes `result` into the caller's struct (the fields its struct_size covers).
+func store(_ result: EvaluationResult, into out: (pointer: UnsafeMutablePointer<cmf_eval_result>, size: Int)) {
     func region(_ m: RegionMetrics) -> cmf_region_metrics {
         cmf_region_metrics(dice: m.dice, hd95: m.hd95, sensitivity: m.sensitivity,
                            specificity: m.specificity, hd: m.hd, assd: m.assd,
@@ -52,16 +52,16 @@ func store(_ result: EvaluationResult, into out: UnsafeMutablePointer<cmf_eval_r
                                                       sq_dsc: m.lesion.sqDice, sq_hd95: m.lesion.sqHD95,
                                                       pq: m.lesion.pq))
     }
-    out.pointee.regions = (region(result[.wholeTumor]), region(result[.tumorCore]), region(result[.enhancingTumor]))
+    var local = cmf_eval_result()
+    local.regions = (region(result[.wholeTumor]), region(result[.tumorCore]), region(result[.enhancingTumor]))
+    writeResult(local, to: out.pointer, size: out.size)
 }
 
-func checkResultStruct(_ result: UnsafeMutablePointer<cmf_eval_result>?, in function: String) throws -> UnsafeMutablePointer<cmf_eval_result> {
+/// The caller's result struct, checked before the work starts.
+func resultStruct(_ result: UnsafeMutablePointer<cmf_eval_result>?, in function: String) throws
+    -> (pointer: UnsafeMutablePointer<cmf_eval_result>, size: Int) {
     let out = try required(result, "result", in: function)
-    let size = Int(out.pointee.struct_size)
-    guard size >= MemoryLayout<cmf_eval_result>.size else {
-        throw CMFError.invalidArgument("\(function): result->struct_size is \(size); set it to sizeof(cmf_eval_result) (\(MemoryLayout<cmf_eval_result>.size))")
-    }
-    return out
+    return (out, try structSize(UnsafeRawPointer(out), "result", in: function))
 }
 
 @_cdecl("cmf_evaluate_labels")
@@ -73,7 +73,7 @@ public func cmf_evaluate_labels(_ ref: UnsafePointer<UInt8>?, _ pred: UnsafePoin
         let f = "cmf_evaluate_labels"
         let ref = try required(ref, "ref", in: f)
         let pred = try required(pred, "pred", in: f)
-        let out = try checkResultStruct(result, in: f)
+        let out = try resultStruct(result, in: f)
         let options = try evaluationOptions(params, in: f)
         let (shape, s) = try grid(nx, ny, nz, spacing: spacing, tooLarge: CMFError.invalidArgument, in: f)
         let r = try BraTSEvaluator(options: options).evaluate(
@@ -92,7 +92,7 @@ public func cmf_evaluate_files(_ refPath: UnsafePointer<CChar>?, _ predPath: Uns
         let f = "cmf_evaluate_files"
         let refFile = try CMFSegC.path(refPath, "ref_path", in: f)
         let predFile = try CMFSegC.path(predPath, "pred_path", in: f)
-        let out = try checkResultStruct(result, in: f)
+        let out = try resultStruct(result, in: f)
         let options = try evaluationOptions(params, in: f)
         let r = try BraTSEvaluator(options: options).evaluate(referencePath: refFile, predictionPath: predFile)
         store(r, into: out)

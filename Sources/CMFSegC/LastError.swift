@@ -91,18 +91,39 @@ func grid(_ nx: Int64, _ ny: Int64, _ nz: Int64, spacing: UnsafePointer<Double>?
     return (Shape3(Int(nx), Int(ny), Int(nz)), s)
 }
 
-/// A caller's params struct (first field `uint32_t struct_size`) read over `defaults`: only
-/// its first struct_size bytes are taken, so callers built against an older, shorter struct
-/// keep the defaults for the fields they do not know. NULL gives the defaults.
+// The one struct_size rule of the C API, for params (read) and results (written) alike:
+// the caller's struct starts with `uint32_t struct_size` = sizeof as it was compiled; the
+// library touches only its first min(struct_size, the library's own size) bytes, so an
+// older, shorter struct and a newer, longer one both work. Less than the field itself is
+// an error.
+
+/// The caller's struct_size, checked to cover at least the field itself.
+func structSize(_ pointer: UnsafeRawPointer, _ what: String, in function: String) throws -> Int {
+    let size = Int(pointer.load(as: UInt32.self))
+    guard size >= MemoryLayout<UInt32>.size else {
+        throw CMFError.invalidArgument("\(function): \(what)->struct_size is \(size); set it to sizeof the struct")
+    }
+    return size
+}
+
+/// A caller's params struct read over `defaults` (fields it does not have keep their
+/// defaults). NULL gives the defaults.
 func readParams<T>(_ pointer: UnsafePointer<T>?, over defaults: T, _ name: String, in function: String) throws -> T {
     var result = defaults
     guard let pointer else { return result }
-    let size = Int(UnsafeRawPointer(pointer).load(as: UInt32.self))
-    guard size >= MemoryLayout<UInt32>.size else {
-        throw CMFError.invalidArgument("\(function): params->struct_size is \(size); start from \(name)_default_params()")
-    }
+    let size = try structSize(UnsafeRawPointer(pointer), "params", in: function)
     withUnsafeMutableBytes(of: &result) { dst in
         dst.copyMemory(from: UnsafeRawBufferPointer(start: UnsafeRawPointer(pointer), count: min(size, dst.count)))
     }
     return result
+}
+
+/// Writes `value` into the caller's result struct of `size` bytes (as `structSize` read
+/// it): the fields that fit, struct_size itself kept as the caller set it.
+func writeResult<T>(_ value: T, to pointer: UnsafeMutablePointer<T>, size: Int) {
+    var local = value
+    withUnsafeMutableBytes(of: &local) { src in
+        src.storeBytes(of: UInt32(size), as: UInt32.self)
+        UnsafeMutableRawPointer(pointer).copyMemory(from: src.baseAddress!, byteCount: min(size, src.count))
+    }
 }

@@ -131,11 +131,7 @@ private func options(_ p: cmf_segment_params, model: SegmentationModel, in f: St
 /// Checks the caller's info struct before the work starts.
 private func infoSize(_ info: UnsafeMutablePointer<cmf_segment_info>?, in f: String) throws -> Int? {
     guard let info else { return nil }
-    let size = Int(UnsafeRawPointer(info).load(as: UInt32.self))
-    guard size >= MemoryLayout<UInt32>.size else {
-        throw CMFError.invalidArgument("\(f): info_out->struct_size is \(size); set it to sizeof(cmf_segment_info)")
-    }
-    return size
+    return try structSize(UnsafeRawPointer(info), "info_out", in: f)
 }
 
 /// The C spelling of a route. A model's segmentation always has one; a result without one
@@ -153,7 +149,6 @@ private func cRoute(_ route: SegmentationModel.Route?) throws -> cmf_route {
 private func fillInfo(_ info: UnsafeMutablePointer<cmf_segment_info>?, size: Int?, result: SegmentationResult, classCount: Int) throws {
     guard let info, let size else { return }
     var local = cmf_segment_info()
-    local.struct_size = UInt32(min(size, MemoryLayout<cmf_segment_info>.size))
     local.route = Int32(try cRoute(result.route).rawValue)
     let bits: [Modality: UInt32] = [.t1: CMF_MODALITY_T1, .t1ce: CMF_MODALITY_T1CE, .t2: CMF_MODALITY_T2, .flair: CMF_MODALITY_FLAIR]
     local.modalities_used = result.modalitiesUsed.reduce(0) { $0 | (bits[$1] ?? 0) }
@@ -163,9 +158,7 @@ private func fillInfo(_ info: UnsafeMutablePointer<cmf_segment_info>?, size: Int
         buf.initializeMemory(as: UInt8.self, repeating: 0)
         buf.copyBytes(from: utf8)
     }
-    withUnsafeBytes(of: &local) { src in
-        UnsafeMutableRawPointer(info).copyMemory(from: src.baseAddress!, byteCount: min(size, src.count))
-    }
+    writeResult(local, to: info, size: size)
 }
 
 @_cdecl("cmf_segment")

@@ -119,6 +119,31 @@ final class EvaluateABITests: XCTestCase {
         XCTAssertTrue(r.regions.1.lesion.rq.isNaN && r.regions.1.lesion.pq.isNaN)
     }
 
+    func testResultStructSizeRule() throws {
+        // an older caller's struct that ends after WT: only WT is written, TC keeps its bytes
+        var ref = [UInt8](repeating: 0, count: 27), pred = ref
+        ref[13] = 2; pred[13] = 2; pred[14] = 2
+        let regionStride = MemoryLayout<cmf_region_metrics>.stride
+        let wtEnd = try XCTUnwrap(MemoryLayout<cmf_eval_result>.offset(of: \cmf_eval_result.regions)) + regionStride
+        var older = cmf_eval_result()
+        older.struct_size = UInt32(wtEnd)
+        older.regions.1.dice = -7
+        XCTAssertEqual(cmf_evaluate_labels(ref, pred, 3, 3, 3, [1, 1, 1], nil, &older), CMF_OK, lastError)
+        XCTAssertEqual(older.regions.0.dice, 2.0 / 3, accuracy: 1e-12)
+        XCTAssertEqual(older.regions.1.dice, -7)
+        XCTAssertEqual(Int(older.struct_size), wtEnd)
+        // a newer caller's longer struct: everything this library knows is written, the tail untouched
+        let size = MemoryLayout<cmf_eval_result>.size
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: size + 32, alignment: 8)
+        defer { buffer.deallocate() }
+        buffer.initializeMemory(as: UInt8.self, repeating: 0xAB, count: size + 32)
+        buffer.storeBytes(of: UInt32(size + 32), as: UInt32.self)
+        let newer = buffer.bindMemory(to: cmf_eval_result.self, capacity: 1)
+        XCTAssertEqual(cmf_evaluate_labels(ref, pred, 3, 3, 3, [1, 1, 1], nil, newer), CMF_OK, lastError)
+        XCTAssertEqual(newer.pointee.regions.0.dice, 2.0 / 3, accuracy: 1e-12)
+        XCTAssertTrue((size..<(size + 32)).allSatisfy { buffer.load(fromByteOffset: $0, as: UInt8.self) == 0xAB })
+    }
+
     func testBadInput() {
         var r = newResult()
         var ref = [UInt8](repeating: 0, count: 27), pred = ref
@@ -130,7 +155,7 @@ final class EvaluateABITests: XCTestCase {
         XCTAssertEqual(cmf_evaluate_labels(ref, pred, 3, 3, 3, [1, 0, 1], nil, &r), CMF_ERR_INVALID_ARGUMENT)
         XCTAssertEqual(cmf_evaluate_labels(ref, pred, 3, 3, 3, [1, -2, 1], nil, &r), CMF_ERR_INVALID_ARGUMENT)
         var small = cmf_eval_result()
-        small.struct_size = 4
+        small.struct_size = 2
         XCTAssertEqual(cmf_evaluate_labels(ref, pred, 3, 3, 3, [1, 1, 1], nil, &small), CMF_ERR_INVALID_ARGUMENT)
         XCTAssertTrue(lastError.contains("struct_size"), lastError)
         var p = cmf_eval_default_params()

@@ -4,6 +4,7 @@
  * Usage: cmfseg_evaluate_test FIXTURES_DIR */
 #include "check.h"
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,8 +64,14 @@ static void test_memory_and_errors(void) {
     const double bad[3] = {1.0, 0.0, 1.0};
     ref[0] = 0;
     CHECK(cmf_evaluate_labels(ref, pred, 3, 3, 3, bad, NULL, &r) == CMF_ERR_INVALID_ARGUMENT, "spacing 0");
-    r.struct_size = 8;
+    r.struct_size = 2;
     CHECK(cmf_evaluate_labels(ref, pred, 3, 3, 3, spacing, NULL, &r) == CMF_ERR_INVALID_ARGUMENT, "struct_size");
+    /* an older, shorter struct (up to WT): WT written, the bytes after it untouched */
+    r.struct_size = (uint32_t)(offsetof(cmf_eval_result, regions) + sizeof(cmf_region_metrics));
+    r.regions[CMF_REGION_TC].dice = -7.0;
+    CHECK(cmf_evaluate_labels(ref, pred, 3, 3, 3, spacing, NULL, &r) == CMF_OK, "%s", cmf_last_error_message());
+    CHECK(r.regions[CMF_REGION_TC].dice == -7.0, "older struct: TC written beyond struct_size");
+    CHECK(r.regions[CMF_REGION_WT].dice >= 0.0, "older struct: WT not written");
     r.struct_size = sizeof r;
     CHECK(cmf_evaluate_files("/nonexistent.nii.gz", "/nonexistent.nii.gz", NULL, &r) == CMF_ERR_IO, "missing file");
 }
