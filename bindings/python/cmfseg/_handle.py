@@ -1,5 +1,8 @@
 """The ownership of one library handle, shared by Volume and Model."""
 import ctypes
+from typing import TypeVar
+
+_H = TypeVar("_H", bound="Handle")
 
 
 class Handle:
@@ -15,7 +18,7 @@ class Handle:
     def handle(self):
         return self._handle
 
-    def close(self):
+    def close(self) -> None:
         if self._handle:
             type(self)._free(self._handle)
             self._handle = ctypes.c_void_p()
@@ -23,8 +26,8 @@ class Handle:
     def __del__(self):
         self.close()
 
-    def __enter__(self):
+    def __enter__(self: _H) -> _H:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()
