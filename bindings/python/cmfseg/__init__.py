@@ -1,13 +1,15 @@
 """cmfseg: brain-tumour segmentation (CMFT + CMFF) and BraTS evaluation, via ctypes.
 
 A binding over libcmfseg.so and its public header include/cmfseg.h: `evaluate` and
-`Model.segment` take paths, nibabel or SimpleITK images, numpy arrays or Volumes.
+`Model.segment` take paths, nibabel or SimpleITK images, numpy arrays or Volumes;
+`cmfseg.cohort` runs many cases, locally or on a Dask cluster.
 """
 from ._lib import lib, ABI_VERSION
 from .errors import CmfsegError
 from .volume import Volume
 from .evaluation import evaluate, evaluate_files, evaluate_arrays
 from .segment import Model, CancelFlag, Segmentation
+from . import cohort
 
 if lib.cmf_abi_version() != ABI_VERSION:
     raise ImportError("libcmfseg ABI %d does not match this binding's %d"
@@ -20,4 +22,4 @@ def version() -> str:
 
 
 __all__ = ["version", "CmfsegError", "Volume", "evaluate", "evaluate_files",
-           "evaluate_arrays", "Model", "CancelFlag", "Segmentation"]
+           "evaluate_arrays", "Model", "CancelFlag", "Segmentation", "cohort"]
