@@ -4,6 +4,7 @@ A binding over libcmfseg.so and its public header include/cmfseg.h: `evaluate` a
 `Model.segment` take paths, nibabel or SimpleITK images, numpy arrays or Volumes;
 `cmfseg.cohort` runs many cases, locally or on a Dask cluster.
 """
+from ._version import __version__
 from ._lib import lib, ABI_VERSION
 from .errors import CmfsegError
 from .volume import Volume
@@ -21,5 +22,5 @@ def version() -> str:
     return lib.cmf_version().decode()
 
 
-__all__ = ["version", "CmfsegError", "Volume", "evaluate", "evaluate_files",
+__all__ = ["__version__", "version", "CmfsegError", "Volume", "evaluate", "evaluate_files",
            "evaluate_arrays", "Model", "CancelFlag", "Segmentation", "cohort"]

@@ -13,6 +13,11 @@ FIXTURES = SOURCE_TREE / "Tests" / "Fixtures"
 LABELS = FIXTURES / "brats-labels"
 
 
+def pytest_configure(config):
+    config.addinivalue_line("markers", "wheel: builds and installs a wheel (needs the build "
+                                       "package and the command-line program)")
+
+
 def is_close(a, b, tol):
     """Equality of two metric values allowing NaN == NaN and inf == inf."""
     if math.isnan(a) or math.isnan(b):
