@@ -17,9 +17,10 @@ def find_cli() -> str:
     if explicit:
         places, candidates = [explicit], [explicit]
     else:
-        places, candidates = [bundled, "cmfseg on PATH"], [bundled, shutil.which("cmfseg")]
+        on_path = shutil.which("cmfseg")
+        places, candidates = [bundled, "cmfseg on PATH"], [bundled] + ([on_path] if on_path else [])
     for candidate in candidates:
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
     raise FileNotFoundError("the cmfseg command-line program was not found (searched: %s); "
                             "set CMFSEG_CLI to its path" % ", ".join(places))

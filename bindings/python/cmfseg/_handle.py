@@ -1,6 +1,6 @@
 """The ownership of one library handle, shared by Volume and Model."""
 import ctypes
-from typing import TypeVar
+from typing import Any, TypeVar
 
 _H = TypeVar("_H", bound="Handle")
 
@@ -9,7 +9,7 @@ class Handle:
     """Owns a handle the library allocated; frees it once (close, `with`, or garbage
     collection). Subclasses name their free function in `_free`."""
 
-    _free = None
+    _free: Any = None
 
     def __init__(self, handle):
         self._handle = ctypes.c_void_p(handle)

@@ -37,7 +37,7 @@ class Image(NamedTuple):
 
 def _is_instance(value: Any, module: str, *names: str) -> bool:
     """isinstance(value, module.names...) when the module has been imported."""
-    found = sys.modules.get(module)
+    found: Any = sys.modules.get(module)
     if found is None:
         return False
     for name in names:

@@ -80,12 +80,14 @@ def segment(cases: Union[PathLike, Mapping[str, Mapping[str, PathLike]]], out_di
     _Call(**params)  # bad settings fail here once, not in every case
     out_dir = os.path.abspath(out_dir)
     os.makedirs(out_dir, exist_ok=True)
+    key: Optional[Tuple[str, ...]]
     if weights is None:
         key = None
     elif isinstance(weights, (str, os.PathLike)):
         key = (os.path.abspath(weights),)
     else:
         key = tuple(os.path.abspath(w) for w in weights)
+    named: List[Tuple[str, Union[str, Dict[str, str]]]]
     if isinstance(cases, (str, os.PathLike)):
         named = [(os.path.basename(f), f) for f in _cases.case_folders(os.fspath(cases))]
     else:

@@ -44,7 +44,7 @@ REGION_FIELDS = ("dice", "hd95", "sensitivity", "specificity", "hd", "assd",
                   "volume_ref_mm3", "volume_pred_mm3", "nsd")
 
 
-LESION_FIELDS = tuple(name for name, _ in _Lesion._fields_)
+LESION_FIELDS = tuple(field[0] for field in _Lesion._fields_)
 
 
 class _Region(ctypes.Structure):
@@ -153,8 +153,8 @@ def evaluate(ref: Any, pred: Any, spacing: Optional[Sequence[float]] = None,
     must be on one grid (CmfsegError, status 4) unless ignore_geometry, which keeps only
     the dims check and scores with the reference's spacing. Returns the module's dict.
     """
-    options = dict(labels=labels, nsd_tolerance_mm=nsd_tolerance_mm, empty_hd=empty_hd,
-                   threads=threads)
+    options: Dict[str, Any] = dict(labels=labels, nsd_tolerance_mm=nsd_tolerance_mm,
+                                   empty_hd=empty_hd, threads=threads)
     kinds = [_images.kind_of(ref, "ref"), _images.kind_of(pred, "pred")]
     arrays = _images.ArrayKind in kinds
     _images.check_axes(axes, arrays, "numpy label arrays")

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ctypes
 import os
 from pathlib import Path
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Union
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -85,9 +85,10 @@ PathLike = Union[str, "os.PathLike[str]"]
 class Segmentation(NamedTuple):
     """What Model.segment returns. labels: the label map (0, 1 NCR, 2 ED, 4 ET) in the kind
     of the input; probabilities: None, or class_count maps of that kind (background, edema,
-    NCR/NET, ET; before post-processing); info: the dict of the module doc."""
+    NCR/NET, ET; before post-processing) — or the path of their 4-D file when written there;
+    info: the dict of the module doc."""
     labels: Any
-    probabilities: Optional[List[Any]]
+    probabilities: Union[List[Any], Path, None]
     info: Dict[str, Any]
 
 
@@ -189,8 +190,6 @@ def _new_info():
 def _handle(volume, name):
     if volume is None:
         return None
-    if not isinstance(volume, Volume):
-        raise TypeError("%s must be a cmfseg.Volume or None, got %s" % (name, type(volume).__name__))
     if not volume.handle:
         raise ValueError("%s is a closed Volume" % name)
     return volume.handle
@@ -264,16 +263,20 @@ class Model(Handle):
         if len(kinds) > 1:
             raise TypeError("t1, t1ce, t2 and flair must be of one kind, got %s"
                             % ", ".join(sorted(k.name for k in kinds)))
-        kind = kinds.pop() if kinds else _images.VolumeKind
+        kind: Any = kinds.pop() if kinds else _images.VolumeKind
         if out is not None:
             if kind is not _images.PathKind:
                 raise TypeError("out= is where a case given as paths is written; this case is "
                                 "%ss" % kind.name)
-            info = self.segment_files(**inputs, out=out, probabilities=probabilities or None,
-                                      **params)
-            return Segmentation(Path(out), Path(probabilities) if probabilities else None, info)
+            if probabilities is True:
+                raise TypeError("with out=, probabilities= is the path of their file")
+            written = None if isinstance(probabilities, bool) else probabilities
+            info = self.segment_files(**inputs, out=out, probabilities=written, **params)
+            return Segmentation(Path(out), None if written is None else Path(written), info)
+        if not isinstance(probabilities, bool):
+            raise TypeError("probabilities= names a file only with out=; else it is true or false")
         if kind is _images.VolumeKind:
-            return self._segment_volumes(inputs, probabilities, params)
+            return Segmentation(*self._segment_volumes(inputs, probabilities, params))
         _images.check_axes(axes, kind in (_images.ArrayKind, _images.PathKind),
                            "arrays, and paths without out=")
         images = {name: kind.read(value, axes) for name, value in inputs.items()}
@@ -298,7 +301,8 @@ class Model(Handle):
         return Segmentation(out_labels, out_probs, info)
 
     def _segment_volumes(self, volumes: Dict[str, Volume], probabilities: bool,
-                         params: Dict[str, Any]) -> Segmentation:
+                         params: Dict[str, Any]
+                         ) -> Tuple[Volume, Optional[List[Volume]], Dict[str, Any]]:
         handles = [_handle(volumes.get(name), name) for name, _ in MODALITIES]
         call = _Call(**params)
         labels = ctypes.c_void_p()
@@ -312,7 +316,7 @@ class Model(Handle):
         out_labels = Volume(labels.value)
         out_probs = None if probs is None else [Volume(h) for h in probs[:info.class_count]]
         call.check(status)
-        return Segmentation(out_labels, out_probs, _info(info))
+        return out_labels, out_probs, _info(info)
 
     def segment_files(self, t1: Optional[PathLike] = None, t1ce: Optional[PathLike] = None,
                       t2: Optional[PathLike] = None, flair: Optional[PathLike] = None,

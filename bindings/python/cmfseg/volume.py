@@ -65,6 +65,7 @@ class Volume(Handle):
         """
         nx, ny, nz = (int(v) for v in shape)
         data = None
+        keep: Any
         if values is not None:
             if hasattr(values, "__array_interface__"):
                 import numpy as np

@@ -128,6 +128,11 @@ def test_bad_combinations_are_named(model, tmp_path):
         model.segment(t2=path, flair=path, **FAST)
     with pytest.raises(TypeError, match="out="):
         model.segment(t2=_nibabel("t2"), flair=_nibabel("flair"), out=tmp_path / "x.nii.gz")
+    with pytest.raises(TypeError, match="probabilities"):
+        model.segment(t2=path, flair=path, out=tmp_path / "x.nii.gz", probabilities=True)
+    with pytest.raises(TypeError, match="probabilities"):
+        model.segment(t2=_nibabel("t2"), flair=_nibabel("flair"), probabilities=tmp_path / "p")
+    assert list(tmp_path.iterdir()) == [path]
     shifted = AFFINE.copy()
     shifted[0, 3] += 2
     moved = nib.Nifti1Image(ZYX["flair"].transpose(2, 1, 0), shifted)
