@@ -1,12 +1,15 @@
 """The ownership of one library handle, shared by Volume and Model."""
 import ctypes
+from typing import Any, TypeVar
+
+_H = TypeVar("_H", bound="Handle")
 
 
 class Handle:
     """Owns a handle the library allocated; frees it once (close, `with`, or garbage
     collection). Subclasses name their free function in `_free`."""
 
-    _free = None
+    _free: Any = None
 
     def __init__(self, handle):
         self._handle = ctypes.c_void_p(handle)
@@ -15,7 +18,7 @@ class Handle:
     def handle(self):
         return self._handle
 
-    def close(self):
+    def close(self) -> None:
         if self._handle:
             type(self)._free(self._handle)
             self._handle = ctypes.c_void_p()
@@ -23,8 +26,8 @@ class Handle:
     def __del__(self):
         self.close()
 
-    def __enter__(self):
+    def __enter__(self: _H) -> _H:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()

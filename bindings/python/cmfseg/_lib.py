@@ -1,7 +1,8 @@
 """Loads libcmfseg.so and declares the C functions of include/cmfseg.h for ctypes.
 
-Search order: $CMFSEG_LIBRARY (a file path); the package's own `lib/` folder (installed
-wheels); the source tree's SwiftPM build folders (release first). A library that cannot be
+Search order: $CMFSEG_LIBRARY (a file path; set, it is the only place tried); the package's
+own `lib/` folder (wheels built with the library, see setup.py); the SwiftPM build folders
+of the source tree (release first) when the package sits in one. A library that cannot be
 found is an ImportError that lists the places searched.
 """
 import ctypes
@@ -16,24 +17,24 @@ def _candidates():
     explicit = os.environ.get("CMFSEG_LIBRARY")
     if explicit:
         return [Path(explicit)]
-    return [
-        _PACKAGE_DIR / "lib" / "libcmfseg.so",
-        _SOURCE_ROOT / ".build" / "release" / "libcmfseg.so",
-        _SOURCE_ROOT / ".build" / "debug" / "libcmfseg.so",
-    ]
+    places = [_PACKAGE_DIR / "lib" / "libcmfseg.so"]
+    if (_SOURCE_ROOT / "Package.swift").is_file():
+        places += [_SOURCE_ROOT / ".build" / build / "libcmfseg.so"
+                   for build in ("release", "debug")]
+    return places
 
 
 def _load():
     tried = []
     for path in _candidates():
         if path.is_file():
-            return ctypes.CDLL(str(path))
+            return ctypes.CDLL(str(path)), path
         tried.append(str(path))
     raise ImportError("libcmfseg.so not found (searched: %s); build it with `swift build` "
                       "or set CMFSEG_LIBRARY" % ", ".join(tried))
 
 
-lib = _load()
+lib, LIBRARY_PATH = _load()
 
 c_status = ctypes.c_int
 

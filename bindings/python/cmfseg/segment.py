@@ -16,13 +16,20 @@ own flag, safe to set from any thread) or any object with is_set(), e.g. threadi
 The info dict: route ("fused", "branch_a", "branch_b", "single"), modalities (the names the
 network read, in t1, t1ce, t2, flair order), class_count, summary (one line).
 """
+from __future__ import annotations
+
 import ctypes
 import os
+from pathlib import Path
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+import numpy as np
 
 from ._lib import lib, c_status
 from .errors import check
 from ._handle import Handle
 from .volume import Volume
+from . import _images
 
 ROUTES = {0: "fused", 1: "branch_a", 2: "branch_b", 3: "single"}
 MODALITIES = (("t1", 1), ("t1ce", 2), ("t2", 4), ("flair", 8))
@@ -72,20 +79,33 @@ lib.cmf_segment_files.argtypes = [ctypes.c_void_p] + [ctypes.c_char_p] * 6 + [
     ctypes.POINTER(_Params), ctypes.POINTER(_Info)]
 
 
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class Segmentation(NamedTuple):
+    """What Model.segment returns. labels: the label map (0, 1 NCR, 2 ED, 4 ET) in the kind
+    of the input; probabilities: None, or class_count maps of that kind (background, edema,
+    NCR/NET, ET; before post-processing) — or the path of their 4-D file when written there;
+    info: the dict of the module doc."""
+    labels: Any
+    probabilities: Union[List[Any], Path, None]
+    info: Dict[str, Any]
+
+
 class CancelFlag:
     """The library's cancel flag (cmf_segment_params.cancel): set() from any thread stops a
     run between network calls."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._flag = ctypes.c_int32(0)
 
-    def set(self):
+    def set(self) -> None:
         self._flag.value = 1
 
-    def clear(self):
+    def clear(self) -> None:
         self._flag.value = 0
 
-    def is_set(self):
+    def is_set(self) -> bool:
         return self._flag.value != 0
 
 
@@ -170,8 +190,6 @@ def _new_info():
 def _handle(volume, name):
     if volume is None:
         return None
-    if not isinstance(volume, Volume):
-        raise TypeError("%s must be a cmfseg.Volume or None, got %s" % (name, type(volume).__name__))
     if not volume.handle:
         raise ValueError("%s is a closed Volume" % name)
     return volume.handle
@@ -188,7 +206,7 @@ class Model(Handle):
     _free = staticmethod(lib.cmf_model_free)
 
     @classmethod
-    def load(cls, paths):
+    def load(cls, paths: Union[PathLike, Sequence[PathLike]]) -> "Model":
         """Loads weights from one path or a list of paths read together as one set of tensors
         (e.g. the three m2g_*.safetensors parts)."""
         if isinstance(paths, (str, bytes, os.PathLike)):
@@ -200,7 +218,7 @@ class Model(Handle):
         return cls(out.value)
 
     @classmethod
-    def load_default(cls):
+    def load_default(cls) -> "Model":
         """The model bundled with the library; CmfsegError (status 2, IO) when the
         installation lacks it."""
         out = ctypes.c_void_p()
@@ -208,25 +226,84 @@ class Model(Handle):
         return cls(out.value)
 
     @property
-    def architecture(self):
+    def architecture(self) -> Optional[str]:
         """e.g. "cmff-m2g"; None once closed."""
         name = lib.cmf_model_architecture(self._handle)
         return None if name is None else name.decode()
 
     @property
-    def class_count(self):
+    def class_count(self) -> int:
         """Output classes (4 for BraTS models); 0 once closed."""
         return lib.cmf_model_class_count(self._handle)
 
-    def segment(self, t1=None, t1ce=None, t2=None, flair=None, probabilities=False, **params):
-        """Segments one case of Volumes on one grid (None for both images of a missing pair).
+    def segment(self, t1: Any = None, t1ce: Any = None, t2: Any = None, flair: Any = None, *,
+                axes: Optional[str] = None, out: Optional[PathLike] = None,
+                probabilities: Union[bool, PathLike, None] = False,
+                **params: Any) -> Segmentation:
+        """Segments one case: images of one kind on one grid, None for both images of a
+        missing pair. The result (a Segmentation: labels, probabilities, info) comes back in
+        the kind of the input:
 
-        Returns (labels, probs, info): labels a Volume on the input grid (0, 1 NCR, 2 ED,
-        4 ET), probs None or a list of class_count Volumes (background, edema, NCR/NET, ET;
-        before post-processing) when probabilities is true, info a dict (module doc).
+        - cmfseg.Volume: Volumes with the input's geometry;
+        - nibabel image: images of its class with its affine and header (labels uint8,
+          probabilities float32);
+        - SimpleITK image: images with its origin, spacing and direction;
+        - numpy array: arrays in the input's axis order, stated by `axes`: "xyz" (nibabel's
+          get_fdata() order) or "zyx" (the network's D, H, W). Arrays carry no geometry,
+          which segmentation does not need;
+        - path (NIfTI): with `out`, the label map is written there as segment_files does
+          (`probabilities` then names the 4-D probabilities file, or is None) and labels is
+          Path(out); without, arrays in `axes` order.
+
+        probabilities: true for the probability maps; params: the settings of the module doc.
         """
-        handles = [_handle(v, n) for v, n in ((t1, "t1"), (t1ce, "t1ce"), (t2, "t2"),
-                                              (flair, "flair"))]
+        inputs = {name: value for (name, _), value in zip(MODALITIES, (t1, t1ce, t2, flair))
+                  if value is not None}
+        kinds = {_images.kind_of(value, name) for name, value in inputs.items()}
+        if len(kinds) > 1:
+            raise TypeError("t1, t1ce, t2 and flair must be of one kind, got %s"
+                            % ", ".join(sorted(k.name for k in kinds)))
+        kind: Any = kinds.pop() if kinds else _images.VolumeKind
+        if out is not None:
+            if kind is not _images.PathKind:
+                raise TypeError("out= is where a case given as paths is written; this case is "
+                                "%ss" % kind.name)
+            if probabilities is True:
+                raise TypeError("with out=, probabilities= is the path of their file")
+            written = None if isinstance(probabilities, bool) else probabilities
+            info = self.segment_files(**inputs, out=out, probabilities=written, **params)
+            return Segmentation(Path(out), None if written is None else Path(written), info)
+        if not isinstance(probabilities, bool):
+            raise TypeError("probabilities= names a file only with out=; else it is true or false")
+        if kind is _images.VolumeKind:
+            return Segmentation(*self._segment_volumes(inputs, probabilities, params))
+        _images.check_axes(axes, kind in (_images.ArrayKind, _images.PathKind),
+                           "arrays, and paths without out=")
+        images = {name: kind.read(value, axes) for name, value in inputs.items()}
+        _images.require_same_grid(images)
+        volumes = {name: Volume.from_values(image.voxels.shape[::-1],
+                                            image.spacing or (1.0, 1.0, 1.0), image.voxels)
+                   for name, image in images.items()}
+        try:
+            labels, probs, info = self._segment_volumes(volumes, probabilities, params)
+        finally:
+            for volume in volumes.values():
+                volume.close()
+        source = next(iter(inputs.values()))
+        with labels:
+            out_labels = kind.like(source, labels.to_numpy().astype(np.uint8), axes)
+        out_probs = None
+        if probs is not None:
+            out_probs = []
+            for p in probs:
+                with p:
+                    out_probs.append(kind.like(source, p.to_numpy(), axes))
+        return Segmentation(out_labels, out_probs, info)
+
+    def _segment_volumes(self, volumes: Dict[str, Volume], probabilities: bool,
+                         params: Dict[str, Any]
+                         ) -> Tuple[Volume, Optional[List[Volume]], Dict[str, Any]]:
+        handles = [_handle(volumes.get(name), name) for name, _ in MODALITIES]
         call = _Call(**params)
         labels = ctypes.c_void_p()
         probs = None
@@ -241,8 +318,10 @@ class Model(Handle):
         call.check(status)
         return out_labels, out_probs, _info(info)
 
-    def segment_files(self, t1=None, t1ce=None, t2=None, flair=None, out=None,
-                      probabilities=None, **params):
+    def segment_files(self, t1: Optional[PathLike] = None, t1ce: Optional[PathLike] = None,
+                      t2: Optional[PathLike] = None, flair: Optional[PathLike] = None,
+                      out: Optional[PathLike] = None, probabilities: Optional[PathLike] = None,
+                      **params: Any) -> Dict[str, Any]:
         """Reads NIfTI images (None for both of a missing pair), writes the uint8 label map to
         `out` with the input's geometry (and a 4-D float32 probabilities file when given),
         atomically: on failure no output file exists. Returns the info dict."""

@@ -1,9 +1,16 @@
 """Volumes: 3-D images with their NIfTI geometry (cmf_volume)."""
+from __future__ import annotations
+
 import ctypes
+import os
+from typing import TYPE_CHECKING, Any, List, Sequence, Tuple, Union
 
 from ._lib import lib, c_status
 from .errors import check
 from ._handle import Handle
+
+if TYPE_CHECKING:
+    import numpy
 
 _Dims = ctypes.c_int64 * 3
 _Spacing = ctypes.c_double * 3
@@ -42,14 +49,15 @@ class Volume(Handle):
     _free = staticmethod(lib.cmf_volume_free)
 
     @classmethod
-    def read(cls, path):
+    def read(cls, path: Union[str, "os.PathLike[str]"]) -> "Volume":
         """Reads a NIfTI-1/2 file (.nii, .nii.gz, .hdr/.img)."""
         out = ctypes.c_void_p()
         check(lib.cmf_volume_read(str(path).encode(), ctypes.byref(out)))
         return cls(out.value)
 
     @classmethod
-    def from_values(cls, shape, spacing=(1.0, 1.0, 1.0), values=None):
+    def from_values(cls, shape: Sequence[int], spacing: Sequence[float] = (1.0, 1.0, 1.0),
+                    values: Any = None) -> "Volume":
         """A volume of `shape` (nx, ny, nz) with the given spacing (mm).
 
         `values`: None (zeros), a flat x-fastest sequence of numbers, or a numpy array of
@@ -57,6 +65,7 @@ class Volume(Handle):
         """
         nx, ny, nz = (int(v) for v in shape)
         data = None
+        keep: Any
         if values is not None:
             if hasattr(values, "__array_interface__"):
                 import numpy as np
@@ -72,36 +81,36 @@ class Volume(Handle):
         return cls(out.value)
 
     @property
-    def shape(self):
+    def shape(self) -> Tuple[int, int, int]:
         d = _Dims()
         check(lib.cmf_volume_dims(self._handle, d))
         return tuple(d)
 
     @property
-    def spacing(self):
+    def spacing(self) -> Tuple[float, float, float]:
         s = _Spacing()
         check(lib.cmf_volume_spacing(self._handle, s))
         return tuple(s)
 
     @property
-    def affine(self):
+    def affine(self) -> List[List[float]]:
         """The 4x4 voxel-to-world affine as a list of 4 rows."""
         a = _Affine()
         check(lib.cmf_volume_affine(self._handle, a))
         return [list(a[r * 4:(r + 1) * 4]) for r in range(4)]
 
-    def values(self):
+    def values(self) -> List[float]:
         """All voxels as a Python list, x fastest."""
         nx, ny, nz = self.shape
         return lib.cmf_volume_data(self._handle)[:nx * ny * nz]
 
-    def to_numpy(self):
+    def to_numpy(self) -> "numpy.ndarray":
         """A copy of the voxels as a numpy float32 array of shape (nz, ny, nx)."""
         import numpy as np
         nx, ny, nz = self.shape
         view = np.ctypeslib.as_array(lib.cmf_volume_data(self._handle), shape=(nz, ny, nx))
         return view.copy()
 
-    def write(self, path, dtype=FLOAT32):
+    def write(self, path: Union[str, "os.PathLike[str]"], dtype: int = FLOAT32) -> None:
         """Writes atomically; dtype UINT8 for label maps (values must be integers 0...255)."""
         check(lib.cmf_volume_write(self._handle, str(path).encode(), dtype))

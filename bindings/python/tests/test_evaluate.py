@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 
 import cmfseg
-from cmfseg.evaluate import is_close
-from conftest import FIXTURES
+from conftest import FIXTURES, LABELS, is_close
 
 EXPECTED = json.loads((FIXTURES / "eval_expected.json").read_text())
 CASES = sorted(EXPECTED["cases"])[::9]  # a spread of early (poor) and late (good) predictions
@@ -29,16 +28,14 @@ def _check(got, want):
 
 @pytest.mark.parametrize("case", CASES)
 def test_files_match_reference_tools(case):
-    labels = FIXTURES / "brats-labels"
-    got = cmfseg.evaluate_files(labels / (case + "_ref.nii.gz"), labels / (case + "_pred.nii.gz"))
+    got = cmfseg.evaluate_files(LABELS / (case + "_ref.nii.gz"), LABELS / (case + "_pred.nii.gz"))
     _check(got, EXPECTED["cases"][case])
 
 
 def test_arrays_match_files():
     case = CASES[0]
-    labels = FIXTURES / "brats-labels"
-    ref = np.asarray(nib.load(str(labels / (case + "_ref.nii.gz"))).dataobj).transpose(2, 1, 0)
-    pred = np.asarray(nib.load(str(labels / (case + "_pred.nii.gz"))).dataobj).transpose(2, 1, 0)
+    ref = np.asarray(nib.load(str(LABELS / (case + "_ref.nii.gz"))).dataobj).transpose(2, 1, 0)
+    pred = np.asarray(nib.load(str(LABELS / (case + "_pred.nii.gz"))).dataobj).transpose(2, 1, 0)
     _check(cmfseg.evaluate_arrays(ref, pred), EXPECTED["cases"][case])
 
 

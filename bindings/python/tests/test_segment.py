@@ -14,27 +14,7 @@ import cmfseg
 from cmfseg import Model, CancelFlag, Volume
 from cmfseg.segment import _Call, _Info, _Params
 from conftest import FIXTURES
-
-NX, NY, NZ = 40, 36, 32
-SPACING = (1.0, 1.1, 1.2)
-AFFINE = np.array([[1, 0.02, 0, -30], [-0.02, 1.1, 0, -40], [0, 0, 1.2, -20], [0, 0, 0, 1]])
-NAMES = ("t1", "t1ce", "t2", "flair")
-FAST = {"patch": 32}
-WEIGHTS = [FIXTURES / "pytorch" / ("m2g_rand_%s.safetensors" % part)
-           for part in ("net0", "net1", "fusion")]
-
-
-def _voxels(m):
-    """Modality m (0..3) of a synthetic head: an ellipsoid with texture and a bright blob,
-    as an array of shape (nz, ny, nx)."""
-    z, y, x = np.meshgrid(np.arange(NZ), np.arange(NY), np.arange(NX), indexing="ij")
-    cx, cy, cz = NX / 2, NY / 2, NZ / 2
-    brain = ((x - cx) / (0.45 * NX)) ** 2 + ((y - cy) / (0.45 * NY)) ** 2 \
-        + ((z - cz) / (0.45 * NZ)) ** 2 <= 1
-    blob = ((x - 1.2 * cx) / 6) ** 2 + ((y - 0.9 * cy) / 5) ** 2 + ((z - cz) / 5) ** 2 <= 1
-    texture = 15 * np.sin(x * (m + 2) / 5) + 10 * np.cos((y + z * (m + 1)) / 4)
-    v = 100 + 10 * m + texture + (80 if m >= 2 else 40) * blob
-    return np.where(brain, v, 0).astype(np.float32)
+from synthetic_case import AFFINE, FAST, NAMES, NX, NY, NZ, SPACING, WEIGHTS, voxels
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +25,7 @@ def model():
 
 @pytest.fixture(scope="module")
 def case():
-    vols = {name: Volume.from_values((NX, NY, NZ), SPACING, _voxels(m))
+    vols = {name: Volume.from_values((NX, NY, NZ), SPACING, voxels(m))
             for m, name in enumerate(NAMES)}
     yield vols
     for v in vols.values():
@@ -57,7 +37,7 @@ def case_files(tmp_path):
     paths = {}
     for m, name in enumerate(NAMES):
         paths[name] = tmp_path / ("case_%s.nii.gz" % name)
-        img = nib.Nifti1Image(_voxels(m).transpose(2, 1, 0), AFFINE)
+        img = nib.Nifti1Image(voxels(m).transpose(2, 1, 0), AFFINE)
         img.set_sform(AFFINE, code=2)
         img.set_qform(AFFINE, code=1)
         nib.save(img, str(paths[name]))
@@ -310,7 +290,7 @@ def test_threads_share_one_model(model, case):
 
 
 def test_nonfinite_voxels(model, case):
-    values = _voxels(3)
+    values = voxels(3)
     values[NZ // 2, NY // 2, NX // 2] = np.nan
     with Volume.from_values((NX, NY, NZ), SPACING, values) as nan_flair:
         with pytest.raises(cmfseg.CmfsegError) as e:
@@ -323,7 +303,7 @@ def test_nonfinite_voxels(model, case):
 
 def test_bad_arguments(model, case, case_files, tmp_path):
     with pytest.raises(TypeError):
-        model.segment(t1=_voxels(0), t1ce=case["t1ce"], **FAST)
+        model.segment(t1=voxels(0), t1ce=case["t1ce"], **FAST)
     with pytest.raises(TypeError):
         model.segment(**case, no_such_setting=1)
     with pytest.raises(TypeError):
@@ -340,11 +320,11 @@ def test_bad_arguments(model, case, case_files, tmp_path):
     with pytest.raises(cmfseg.CmfsegError) as e:
         model.segment(**case, overlap=1.0, **FAST)
     assert e.value.status == 1
-    closed = Volume.from_values((NX, NY, NZ), SPACING, _voxels(0))
+    closed = Volume.from_values((NX, NY, NZ), SPACING, voxels(0))
     closed.close()
     with pytest.raises(ValueError, match="closed"):
         model.segment(t1=closed, t1ce=case["t1ce"], **FAST)
-    small = Volume.from_values((NX, NY, NZ - 1), SPACING, _voxels(3)[:-1])
+    small = Volume.from_values((NX, NY, NZ - 1), SPACING, voxels(3)[:-1])
     with small, pytest.raises(cmfseg.CmfsegError) as e:
         model.segment(t1=case["t1"], t1ce=case["t1ce"], t2=case["t2"], flair=small, **FAST)
     assert e.value.status == 4
