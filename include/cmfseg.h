@@ -307,6 +307,27 @@ CMF_API const char *cmf_model_architecture(const cmf_model *model);
  * cmf_segment returns; 0 if model is NULL. */
 CMF_API int32_t cmf_model_class_count(const cmf_model *model);
 
+/* The model's metadata, as its weight files state it plus what the loader derived. Keys a
+ * host may rely on: "architecture", "base_filters", "in_channels", "num_classes",
+ * "leaky_slope", "class_values" (label value per network class, e.g. "0,2,1,4"), "pairs"
+ * ("t1,t1ce|t2,flair": each branch's inputs), "normalization", "patch" (D,H,W), and for
+ * models made by `cmfseg train` their provenance: "producer", "training_command",
+ * "training_data_seeds", "training_cases", "training_steps", "training_patch",
+ * "training_date", "validation_dice" (the default model carries all of these).
+ * cmf_model_metadata_count: the number of keys (0 if model is NULL);
+ * cmf_model_metadata_key: the i-th key in byte order, NULL when i >= count;
+ * cmf_model_metadata: the value of key, NULL when the model has none (or an argument is
+ * NULL). Strings are borrowed, valid until the model is freed. */
+CMF_API size_t cmf_model_metadata_count(const cmf_model *model);
+CMF_API const char *cmf_model_metadata_key(const cmf_model *model, size_t i);
+CMF_API const char *cmf_model_metadata(const cmf_model *model, const char *key);
+
+/* What the loader inferred or assumed about the model (e.g. "no metadata (raw export):
+ * architecture inferred from tensor names and shapes"): cmf_model_note_count notes,
+ * cmf_model_note the i-th (borrowed; NULL when i >= count or model is NULL). */
+CMF_API size_t cmf_model_note_count(const cmf_model *model);
+CMF_API const char *cmf_model_note(const cmf_model *model, size_t i);
+
 /* Progress callback: called on the thread running cmf_segment with the finished fraction
  * (0 at the start, 1 at the end, increasing, after every network call in between).
  * Return non-zero to continue, 0 to abort (cmf_segment then returns CMF_ERR_ABORTED). */

@@ -4,17 +4,29 @@ import Foundation
 
 // cmf_model_*, cmf_segment*: models and segmentation (include/cmfseg.h, "Models and segmentation").
 
-/// What a `cmf_model *` points to: a retained box around an immutable SegmentationModel.
+/// What a `cmf_model *` points to: a retained box around an immutable SegmentationModel,
+/// with the C strings the model's queries lend out (made once, freed with the box).
 final class ModelBox {
     let model: SegmentationModel
     let architecture: UnsafeMutablePointer<CChar>
+    /// Metadata keys in byte order, each with its value.
+    let metadata: [(key: UnsafeMutablePointer<CChar>, value: UnsafeMutablePointer<CChar>)]
+    let notes: [UnsafeMutablePointer<CChar>]
 
     init(_ model: SegmentationModel) {
         self.model = model
         self.architecture = strdup(model.architecture.rawValue)
+        let meta = model.network.describedMetadata()
+        self.metadata = meta.keys.sorted { Array($0.utf8).lexicographicallyPrecedes(Array($1.utf8)) }
+            .map { (strdup($0)!, strdup(meta[$0]!)!) }
+        self.notes = model.notes.map { strdup($0)! }
     }
 
-    deinit { free(architecture) }
+    deinit {
+        free(architecture)
+        for (k, v) in metadata { free(k); free(v) }
+        notes.forEach { free($0) }
+    }
 
     static func handle(_ model: SegmentationModel) -> OpaquePointer {
         OpaquePointer(Unmanaged.passRetained(ModelBox(model)).toOpaque())
@@ -57,6 +69,38 @@ public func cmf_model_free(_ model: OpaquePointer?) {
 public func cmf_model_architecture(_ model: OpaquePointer?) -> UnsafePointer<CChar>? {
     guard let model else { return nil }
     return UnsafePointer(ModelBox.from(model).architecture)
+}
+
+@_cdecl("cmf_model_metadata_count")
+public func cmf_model_metadata_count(_ model: OpaquePointer?) -> Int {
+    guard let model else { return 0 }
+    return ModelBox.from(model).metadata.count
+}
+
+@_cdecl("cmf_model_metadata_key")
+public func cmf_model_metadata_key(_ model: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    guard let model else { return nil }
+    let entries = ModelBox.from(model).metadata
+    return entries.indices.contains(index) ? UnsafePointer(entries[index].key) : nil
+}
+
+@_cdecl("cmf_model_metadata")
+public func cmf_model_metadata(_ model: OpaquePointer?, _ key: UnsafePointer<CChar>?) -> UnsafePointer<CChar>? {
+    guard let model, let key else { return nil }
+    return ModelBox.from(model).metadata.first { strcmp($0.key, key) == 0 }.map { UnsafePointer($0.value) }
+}
+
+@_cdecl("cmf_model_note_count")
+public func cmf_model_note_count(_ model: OpaquePointer?) -> Int {
+    guard let model else { return 0 }
+    return ModelBox.from(model).notes.count
+}
+
+@_cdecl("cmf_model_note")
+public func cmf_model_note(_ model: OpaquePointer?, _ index: Int) -> UnsafePointer<CChar>? {
+    guard let model else { return nil }
+    let notes = ModelBox.from(model).notes
+    return notes.indices.contains(index) ? UnsafePointer(notes[index]) : nil
 }
 
 @_cdecl("cmf_model_class_count")

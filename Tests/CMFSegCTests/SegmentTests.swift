@@ -68,6 +68,30 @@ final class SegmentTests: XCTestCase {
         XCTAssertEqual(String(cString: try XCTUnwrap(cmf_model_architecture(m))), "cmff-m2g")
         XCTAssertEqual(cmf_model_class_count(m), 4)
         XCTAssertEqual(cmf_model_load_default(nil), CMF_ERR_INVALID_ARGUMENT)
+        // its metadata: keys in byte order, the provenance among them
+        let count = cmf_model_metadata_count(m)
+        let keys = (0..<count).map { String(cString: cmf_model_metadata_key(m, $0)!) }
+        XCTAssertEqual(keys, keys.sorted())
+        XCTAssertNil(cmf_model_metadata_key(m, count))
+        for key in ["training_command", "training_steps", "validation_dice", "class_values", "pairs"] {
+            XCTAssertTrue(keys.contains(key), key)
+        }
+        XCTAssertEqual(String(cString: try XCTUnwrap(cmf_model_metadata(m, "architecture"))), "cmff-m2g")
+        XCTAssertEqual(String(cString: try XCTUnwrap(cmf_model_metadata(m, "pairs"))), "t1,t1ce|t2,flair")
+        XCTAssertNil(cmf_model_metadata(m, "no such key"))
+        XCTAssertNil(cmf_model_metadata(m, nil))
+        XCTAssertNil(cmf_model_metadata(nil, "architecture"))
+        XCTAssertEqual(cmf_model_metadata_count(nil), 0)
+    }
+
+    func testLoaderNotesOfARawExport() throws {
+        // the PyTorch fixtures carry no metadata: the loader says what it inferred
+        let m = try Self.model()
+        let notes = (0..<cmf_model_note_count(m)).map { String(cString: cmf_model_note(m, $0)!) }
+        XCTAssertTrue(notes.contains { $0.contains("inferred from tensor names") }, "\(notes)")
+        XCTAssertNil(cmf_model_note(m, notes.count))
+        XCTAssertEqual(cmf_model_note_count(nil), 0)
+        XCTAssertNil(cmf_model_note(nil, 0))
     }
 
     func testBadModelFilesAreErrors() throws {

@@ -68,6 +68,8 @@ int main(int argc, char **argv) {
     cmf_model *bundled = NULL;
     CHECK(cmf_model_load_default(&bundled) == CMF_OK && bundled != NULL, "default model: %s", cmf_last_error_message());
     CHECK(bundled && strcmp(cmf_model_architecture(bundled), "cmff-m2g") == 0, "default model architecture");
+    CHECK(bundled && cmf_model_metadata(bundled, "training_command") != NULL, "default model provenance");
+    CHECK(bundled && cmf_model_metadata_count(bundled) > 10, "default model metadata");
     cmf_model_free(bundled);
 
     cmf_volume *v[4];

@@ -67,6 +67,16 @@ lib.cmf_model_architecture.restype = ctypes.c_char_p
 lib.cmf_model_architecture.argtypes = [ctypes.c_void_p]
 lib.cmf_model_class_count.restype = ctypes.c_int32
 lib.cmf_model_class_count.argtypes = [ctypes.c_void_p]
+lib.cmf_model_metadata_count.restype = ctypes.c_size_t
+lib.cmf_model_metadata_count.argtypes = [ctypes.c_void_p]
+lib.cmf_model_metadata_key.restype = ctypes.c_char_p
+lib.cmf_model_metadata_key.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+lib.cmf_model_metadata.restype = ctypes.c_char_p
+lib.cmf_model_metadata.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+lib.cmf_model_note_count.restype = ctypes.c_size_t
+lib.cmf_model_note_count.argtypes = [ctypes.c_void_p]
+lib.cmf_model_note.restype = ctypes.c_char_p
+lib.cmf_model_note.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
 lib.cmf_segment_default_params.restype = _Params
 lib.cmf_segment_default_params.argtypes = []
 lib.cmf_segment.restype = c_status
@@ -230,6 +240,21 @@ class Model(Handle):
         """e.g. "cmff-m2g"; None once closed."""
         name = lib.cmf_model_architecture(self._handle)
         return None if name is None else name.decode()
+
+    @property
+    def metadata(self) -> Dict[str, str]:
+        """The weight files' metadata plus what the loader derived: architecture, classes,
+        pairs, normalisation, patch and, for models made by `cmfseg train` (the default
+        model among them), their provenance (training_command, training_steps, ...)."""
+        h = self._handle
+        keys = [lib.cmf_model_metadata_key(h, i) for i in range(lib.cmf_model_metadata_count(h))]
+        return {k.decode(): lib.cmf_model_metadata(h, k).decode() for k in keys}
+
+    @property
+    def notes(self) -> List[str]:
+        """What the loader inferred or assumed (e.g. the architecture of a raw export)."""
+        h = self._handle
+        return [lib.cmf_model_note(h, i).decode() for i in range(lib.cmf_model_note_count(h))]
 
     @property
     def class_count(self) -> int:

@@ -87,10 +87,14 @@ def test_default_params_come_from_the_library():
 def test_model_queries_and_close(model):
     assert model.architecture == "cmff-m2g"
     assert model.class_count == 4
+    # the fixtures are a raw PyTorch export: the loader says what it inferred
+    assert any("inferred from tensor names" in n for n in model.notes)
+    assert model.metadata["architecture"] == "cmff-m2g"
     m = Model.load([str(p) for p in WEIGHTS])
     m.close()
     m.close()
     assert m.architecture is None and m.class_count == 0
+    assert m.metadata == {} and m.notes == []
 
 
 def test_segments_all_four_on_the_input_grid(model, case):
@@ -175,6 +179,10 @@ def test_files_are_written_with_the_input_geometry(model, case_files, tmp_path):
 def test_default_model_loads_and_a_missing_one_is_named(monkeypatch, tmp_path):
     model = Model.load_default()
     assert model.architecture == "cmff-m2g"
+    meta = model.metadata
+    assert meta["pairs"] == "t1,t1ce|t2,flair" and meta["class_values"] == "0,2,1,4"
+    assert int(meta["training_steps"]) > 0 and meta["training_command"].startswith("cmfseg train cmff")
+    assert list(meta) == sorted(meta)
     model.close()
     monkeypatch.setenv("CMFSEG_DATA_DIR", str(tmp_path))
     with pytest.raises(cmfseg.CmfsegError) as e:
