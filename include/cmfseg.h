@@ -100,6 +100,18 @@ CMF_API const char *cmf_status_string(cmf_status status);
  * Thread-local storage, valid until the next cmf_ call on this thread. */
 CMF_API const char *cmf_last_error_message(void);
 
+/* The library's notes: what it inferred, assumed or fell back to (a model without
+ * metadata, a segmentation with one modality pair, ...), one sentence each. */
+typedef enum cmf_log_level { CMF_LOG_NOTE = 0 } cmf_log_level;
+
+/* Receives a note: the message is valid during the call only. Called on the thread doing
+ * the work, possibly from several threads at once; it must not call back into cmfseg. */
+typedef void (*cmf_log_callback)(cmf_log_level level, const char *message, void *user_data);
+
+/* Installs the process-wide receiver of notes (NULL: notes are dropped, the default),
+ * replacing the previous one; user_data is passed back unchanged. Thread-safe. */
+CMF_API void cmf_set_log_callback(cmf_log_callback callback, void *user_data);
+
 /* ------------------------------------------------------------------------------------ */
 /* Volumes: 3-D images with their NIfTI geometry                                        */
 /* ------------------------------------------------------------------------------------ */

@@ -2,7 +2,8 @@ import Foundation
 import CMFSeg
 import CMFSegABI
 
-// Versions, status names and the last error: the part of the ABI that cannot fail.
+// Versions, status names, the last error and the notes' receiver: the part of the ABI that
+// cannot fail.
 
 nonisolated(unsafe) private let versionString: UnsafePointer<CChar> = UnsafePointer(strdup(CMFSegVersion.string)!)
 
@@ -26,3 +27,17 @@ public func cmf_status_string(_ status: cmf_status) -> UnsafePointer<CChar> {
 
 @_cdecl("cmf_last_error_message")
 public func cmf_last_error_message() -> UnsafePointer<CChar> { LastError.current }
+
+/// A host's log callback and its user data, handed to the library's notes.
+private struct LogTarget: @unchecked Sendable {
+    // the host promises the callback and user data stay valid while installed (cmfseg.h)
+    let callback: cmf_log_callback
+    let userData: UnsafeMutableRawPointer?
+}
+
+@_cdecl("cmf_set_log_callback")
+public func cmf_set_log_callback(_ callback: cmf_log_callback?, _ userData: UnsafeMutableRawPointer?) {
+    guard let callback else { return LibraryLog.setReceiver(nil) }
+    let target = LogTarget(callback: callback, userData: userData)
+    LibraryLog.setReceiver { note in note.withCString { target.callback(CMF_LOG_NOTE, $0, target.userData) } }
+}

@@ -15,6 +15,11 @@ struct CMFSegCommand: ParsableCommand {
     /// Library errors end the process with status 1 and one line on stderr,
     /// `cmfseg: error: <message>`; argument errors keep ArgumentParser's usage text.
     static func main() {
+        // the library's notes: one stderr line each (clearing a progress line on a terminal)
+        let tty = isatty(2) != 0
+        LibraryLog.setReceiver { note in
+            FileHandle.standardError.write(Data("\(tty ? "\r\u{1B}[K" : "")cmfseg: note: \(note)\n".utf8))
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -68,7 +68,6 @@ struct SegmentCommand: ParsableCommand {
         let context = ForwardContext(engine: engine.engine, threads: threads)
         let start = Date()
         let model = try SegmentationModel.load(weights: weights, context: context)
-        for note in model.notes { FileHandle.standardError.write(Data("cmfseg: note: \(note)\n".utf8)) }
         var options = SegmentationOptions(for: model)
         if let p = Shape3(dhw: patch) { options.window.patch = p }
         options.window.overlap = overlap
@@ -90,9 +89,6 @@ struct SegmentCommand: ParsableCommand {
                                    control: InferenceControl(progress: progress))
         }
         let seconds = Date().timeIntervalSince(start)
-        if !result.modalitiesMissing.isEmpty {
-            FileHandle.standardError.write(Data("cmfseg: note: \(result.modalitiesMissing.map(\.rawValue).joined(separator: ", ")) not given: segmented with \(result.modalitiesUsed.map(\.rawValue).joined(separator: "+")) only\n".utf8))
-        }
         print("\(out): \(result.summary)")
         if let probabilities { print("\(probabilities): class probabilities, \(result.probabilities?.count ?? 0) volumes") }
         print(String(format: "time: %.1f s (", seconds) + result.timings.summary + ")")

@@ -84,6 +84,29 @@ final class SegmentTests: XCTestCase {
         XCTAssertEqual(cmf_model_metadata_count(nil), 0)
     }
 
+    func testLogCallbackReceivesTheLibrarysNotes() throws {
+        final class Notes: @unchecked Sendable {
+            let lock = NSLock()
+            var messages: [String] = []
+        }
+        let notes = Notes()
+        cmf_set_log_callback({ level, message, user in
+            let box = Unmanaged<Notes>.fromOpaque(user!).takeUnretainedValue()
+            box.lock.lock(); defer { box.lock.unlock() }
+            box.messages.append("\(level == CMF_LOG_NOTE ? "note" : "?"): \(String(cString: message!))")
+        }, Unmanaged.passUnretained(notes).toOpaque())
+        defer { cmf_set_log_callback(nil, nil) }
+        // a fresh load of the raw PyTorch export (the shared model was loaded before the callback)
+        let paths = SyntheticCase.m2gWeights.map { strdup($0) }
+        defer { paths.forEach { free($0) } }
+        var ptrs = paths.map { UnsafePointer<CChar>($0) }
+        var m: OpaquePointer?
+        XCTAssertEqual(ptrs.withUnsafeMutableBufferPointer { cmf_model_load($0.baseAddress, 3, &m) }, CMF_OK)
+        cmf_model_free(m)
+        notes.lock.lock(); defer { notes.lock.unlock() }
+        XCTAssertTrue(notes.messages.contains { $0.hasPrefix("note: ") && $0.contains("inferred from tensor names") }, "\(notes.messages)")
+    }
+
     func testLoaderNotesOfARawExport() throws {
         // the PyTorch fixtures carry no metadata: the loader says what it inferred
         let m = try Self.model()

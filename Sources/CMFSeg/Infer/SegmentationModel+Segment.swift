@@ -18,8 +18,12 @@ extension SegmentationModel {
         }
         var predictor = try predictor(available: Set(input.available), threads: options.threads)
         predictor.context.isCancelled = control.isCancelled   // polled between layers too
-        return try Segmenter.segment(input, predictor: predictor, options: options, control: control,
-                                     route: predictor.route, description: describe(predictor.route))
+        let result = try Segmenter.segment(input, predictor: predictor, options: options, control: control,
+                                           route: predictor.route, description: describe(predictor.route))
+        if !result.modalitiesMissing.isEmpty {
+            LibraryLog.note("\(result.modalitiesMissing.map(\.rawValue).joined(separator: ", ")) not given: segmented with \(result.modalitiesUsed.map(\.rawValue).joined(separator: "+")) only")
+        }
+        return result
     }
 
     /// Reads the given NIfTI files, segments them and writes the label map (and the

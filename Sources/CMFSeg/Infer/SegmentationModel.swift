@@ -44,6 +44,7 @@ public struct SegmentationModel: Sendable {
         normalization = m.normalization
         patch = m.patch
         notes = network.notes + m.notes
+        notes.forEach(LibraryLog.note)
     }
 
     /// Number of output classes.

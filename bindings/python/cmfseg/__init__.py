@@ -2,10 +2,12 @@
 
 A binding over libcmfseg.so and its public header include/cmfseg.h: `evaluate` and
 `Model.segment` take paths, nibabel or SimpleITK images, numpy arrays or Volumes;
-`cmfseg.cohort` runs many cases, locally or on a Dask cluster.
+`cmfseg.cohort` runs many cases, locally or on a Dask cluster. The library's notes (what it
+inferred or fell back to) go to the `cmfseg` logger.
 """
 from ._version import __version__
 from ._lib import lib, ABI_VERSION
+from . import _log  # noqa: F401  (the library's notes reach the `cmfseg` logger)
 from .errors import CmfsegError
 from .volume import Volume
 from .evaluation import evaluate, evaluate_files, evaluate_arrays

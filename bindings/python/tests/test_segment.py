@@ -2,6 +2,7 @@
 tests check mechanics — labels, geometry, routes, errors, callbacks — not accuracy).
 nibabel is the independent reader of the written files."""
 import ctypes
+import logging
 import shutil
 import subprocess
 import threading
@@ -344,3 +345,13 @@ def test_bad_arguments(model, case, case_files, tmp_path):
     with pytest.raises(cmfseg.CmfsegError) as e:
         model.segment_files(**case_files, out=tmp_path / "no-dir" / "seg.nii.gz", **FAST)
     assert e.value.status == 2
+
+
+def test_library_notes_reach_the_cmfseg_logger(caplog, case):
+    with caplog.at_level(logging.INFO, logger="cmfseg"):
+        with Model.load([str(p) for p in WEIGHTS]) as m:
+            out = m.segment(t2=case["t2"], flair=case["flair"], **FAST)
+            out.labels.close()
+    notes = [r.getMessage() for r in caplog.records if r.name == "cmfseg"]
+    assert any("inferred from tensor names" in n for n in notes), notes
+    assert "t1, t1ce not given: segmented with t2+flair only" in notes
