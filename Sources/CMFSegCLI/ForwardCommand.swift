@@ -3,7 +3,7 @@ import CMFSeg
 import Foundation
 
 /// `cmfseg forward`: runs a network on raw tensors (to check a forward pass against PyTorch
-/// and to debug exported weights), or times one forward pass (`--bench`).
+/// and to debug exported weights); `cmfseg bench forward` times one.
 struct ForwardCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "forward",
@@ -14,9 +14,6 @@ struct ForwardCommand: ParsableCommand {
         write `output` (softmax probabilities for segmentation U-Nets, linear output for \
         the generator, patch scores for the discriminator). Spatial sizes of U-Net inputs \
         must be multiples of 16.
-
-        With --bench, times --repeats forward passes on random inputs of --shape and \
-        prints the times and effective GFLOP/s instead.
 
         With --gradients, the inputs file must also hold `labels` (uint8 [D, H, W] or \
         [N, D, H, W], class indices in the network's order: 0 background, 1 edema, \
@@ -44,26 +41,10 @@ struct ForwardCommand: ParsableCommand {
     @Flag(name: .long, help: "Also write the training loss and every parameter's gradient (needs `labels` in --inputs).")
     var gradients = false
 
-    @Flag(name: .long, help: "Time forward passes on random inputs instead of reading --inputs.")
-    var bench = false
-
-    @Option(name: .long, parsing: .upToNextOption, help: "Spatial size D H W for --bench.")
-    var shape: [Int] = [128, 128, 128]
-
-    @Option(name: .long, help: "Number of timed passes for --bench.")
-    var repeats: Int = 1
-
     func validate() throws {
         guard !weights.isEmpty else { throw ValidationError("--weights needs at least one file") }
         guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
-        if bench {
-            guard shape.count == 3, shape.allSatisfy({ $0 > 0 && $0 <= 1024 }) else {
-                throw ValidationError("--shape needs three sizes in 1...1024")
-            }
-            guard repeats >= 1 else { throw ValidationError("--repeats must be >= 1") }
-        } else {
-            guard inputs != nil, out != nil else { throw ValidationError("--inputs and --out are required (or --bench)") }
-        }
+        guard inputs != nil, out != nil else { throw ValidationError("--inputs and --out are required") }
     }
 
     /// Library errors reach `CMFSegCommand.main`, which prints one `cmfseg: error:` line.
@@ -72,7 +53,6 @@ struct ForwardCommand: ParsableCommand {
         let network = try Network.load(paths: weights)
         for note in network.notes { FileHandle.standardError.write(Data("cmfseg: note: \(note)\n".utf8)) }
         let ctx = ForwardContext(engine: engine.engine, threads: threads)
-        if bench { return try runBench(network, ctx) }
         let input = try SafeTensorsFile.read(path: inputs!)
         func need(_ name: String) throws -> Tensor {
             guard let t = input[name] else {
@@ -140,41 +120,4 @@ struct ForwardCommand: ParsableCommand {
         if case .cmff = network.body { return ["x0", "x1"] }
         return ["input"]
     }
-
-    func runBench(_ network: Network, _ ctx: ForwardContext) throws {
-        var rng = SeededRandom(seed: 42)
-        func random(_ c: Int) -> Tensor {
-            let s = [1, c] + shape
-            return Tensor(shape: s, storage: (0..<s.reduce(1, *)).map { _ in Float(rng.uniform(-1, 1)) })
-        }
-        let x0 = random(network.inChannels)
-        let x1: Tensor? = { if case .cmff = network.body { return random(network.inChannels) } else { return nil } }()
-        let flops = network.flops(spatial: shape)
-        print("forward \(network.architecture.rawValue) on \(shape.map(String.init).joined(separator: "x")), engine \(ctx.engine.name), threads \(threads == 0 ? "default" : String(threads)): \(String(format: "%.1f", flops / 1e9)) GFLOP")
-        var best = Double.infinity
-        for k in 1...repeats {
-            let c0 = cpuSeconds()
-            let t0 = DispatchTime.now().uptimeNanoseconds
-            switch network.body {
-            case .cmff(let m): _ = try m.forward(x0, x1!, ctx)
-            case .unet(let u): _ = try u.forward(x0, ctx)
-            case .discriminator(let d): _ = try d.forward(x0, ctx)
-            }
-            let s = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9
-            best = min(best, s)
-            let c = cpuSeconds()
-            print(String(format: "run %d: %.2f s, %.1f GFLOP/s (process CPU time %.2f s user, %.2f s system)",
-                         k, s, flops / s / 1e9, c.user - c0.user, c.system - c0.system))
-        }
-        print(String(format: "best: %.2f s, %.1f GFLOP/s; peak resident memory %.2f GiB", best, flops / best / 1e9, peakResidentGiB()))
-    }
-
-    /// User and system CPU seconds of this process so far (shows contention on a shared machine).
-    func cpuSeconds() -> (user: Double, system: Double) {
-        var u = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &u)
-        return (Double(u.ru_utime.tv_sec) + Double(u.ru_utime.tv_usec) / 1e6,
-                Double(u.ru_stime.tv_sec) + Double(u.ru_stime.tv_usec) / 1e6)
-    }
-
 }

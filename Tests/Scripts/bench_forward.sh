@@ -14,9 +14,9 @@ f="$root/Tests/Fixtures/pytorch"
 w=("$f/m2g_rand_net0.safetensors" "$f/m2g_rand_net1.safetensors" "$f/m2g_rand_fusion.safetensors")
 ortref="${ORTREF:-$root/../shared/tools/ortref.py}"
 echo "load: $(cat /proc/loadavg)"
-ours=$("$root/.build/release/cmfseg-cli" forward --bench --shape "${shape[@]}" --threads "$threads" --repeats 2 --weights "${w[@]}" 2>/dev/null)
-echo "$ours"
-t_ours=$(echo "$ours" | awk '/^best:/ {print $2}')
+ours=$("$root/.build/release/cmfseg-cli" bench forward --patch "${shape[@]}" --threads "$threads" --repeat 2 --weights "${w[@]}" --json 2>/dev/null)
+echo "cmfseg: $ours"
+t_ours=$(echo "$ours" | python3 -c "import json, sys; print(json.load(sys.stdin)['seconds_per_forward'])")
 if [ -f "$ortref" ] && "$venv/bin/python" -c "import onnxruntime" 2>/dev/null; then
   ort=$("$venv/bin/python" "$ortref" time "${w[@]}" --shape "${shape[@]}" --threads "$threads" --reps 1)
   echo "onnxruntime: $ort"
