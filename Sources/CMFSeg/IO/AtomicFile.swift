@@ -1,8 +1,11 @@
 import Foundation
 
 /// Writes files atomically: each goes to a temporary file in its destination directory
-/// and is renamed into place only after every byte was written and closed without error.
-/// On failure every temporary is removed, so no partial output is ever left behind.
+/// and is renamed into place only after every byte was written, flushed to the disk
+/// (fsync) and closed without error; the directory is flushed after the rename, so a crash
+/// or power loss leaves the old file or the complete new one. On failure every temporary is
+/// removed; temporaries of a writer that was killed (SIGKILL leaves no chance to clean up)
+/// are removed by the next write to the same destination once that process is gone.
 /// An existing destination must be a regular file (a symlink is replaced, not followed).
 enum AtomicFile {
     enum Content {
@@ -14,6 +17,7 @@ enum AtomicFile {
     /// Writes all files; renames happen in order, after all temporaries are complete.
     /// - Throws: `CMFError.io` naming the destination and the system's reason.
     static func write(_ files: [(path: String, content: Content)]) throws {
+        for (path, _) in files { removeStaleTemporaries(of: path) }
         var temps: [String] = []
         do {
             for (path, content) in files {
@@ -27,16 +31,45 @@ enum AtomicFile {
                 }
                 temps[i] = ""
             }
+            for dir in Set(files.map { URL(fileURLWithPath: $0.path).deletingLastPathComponent().path }) {
+                syncDirectory(dir)
+            }
         } catch {
             for t in temps where !t.isEmpty { unlink(t) }
             throw error
         }
     }
 
+    /// `<dir>/.<name>.tmp-<pid>-<random>`: hidden, unique, and naming the process that writes it.
     private static func temporaryName(for path: String) -> String {
+        temporaryPrefix(for: path) + "\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+    }
+
+    private static func temporaryPrefix(for path: String) -> String {
         let url = URL(fileURLWithPath: path)
-        let dir = url.deletingLastPathComponent().path
-        return dir + "/." + url.lastPathComponent + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        return url.deletingLastPathComponent().path + "/." + url.lastPathComponent + ".tmp-"
+    }
+
+    /// Removes temporaries of `path` left by processes that no longer exist.
+    private static func removeStaleTemporaries(of path: String) {
+        let prefix = temporaryPrefix(for: path)
+        let dir = URL(fileURLWithPath: prefix).deletingLastPathComponent().path
+        let namePrefix = String(prefix.dropFirst(dir.count + 1))
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { return }
+        for name in names where name.hasPrefix(namePrefix) {
+            let rest = name.dropFirst(namePrefix.count)
+            guard let pid = rest.split(separator: "-").first.flatMap({ pid_t($0) }), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH { unlink(dir + "/" + name) }
+        }
+    }
+
+    /// Flushes a directory's entries (the rename) to the disk; best effort, as some file
+    /// systems refuse fsync on directories.
+    private static func syncDirectory(_ dir: String) {
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = fsync(fd)
+        close(fd)
     }
 
     private static func writeFile(_ temp: String, _ content: Content, destination: String) throws {
@@ -72,6 +105,7 @@ enum AtomicFile {
         case .bytes(let b):
             try b.withUnsafeBytes { try put($0) }
         }
+        guard fsync(fd) == 0 else { throw failure() }
         closed = true
         guard close(fd) == 0 else { throw failure() }
     }
