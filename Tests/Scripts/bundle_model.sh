@@ -13,10 +13,8 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 [ $# -ge 1 ] || { echo "usage: $0 WEIGHTS [KEY=VALUE ...]" >&2; exit 2; }
 weights="$1"; shift
-if [ -z "${CMFSEG:-}" ]; then
-    swift build -c release --package-path "$root" --product cmfseg-cli >&2
-    CMFSEG="$root/.build/release/cmfseg-cli"
-fi
+. "$root/Tests/Scripts/common.sh"
+cmfseg_binary "$root"
 meta=(--meta "training_data_seeds=cmfseg phantom --variant standard --seed 1000 --cases 40 (training); --seed 9000 cases 0-2 (validation)"
       --meta "storage=F16 (cmfseg convert --dtype f16 from the F32 training output)")
 for kv in "$@"; do meta+=(--meta "$kv"); done

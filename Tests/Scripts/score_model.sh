@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Scores a segmentation model on held-out phantoms it was never trained on: N standard cases
-# (seed 9000, as the training runs' validation; training uses seed 1000) and N cases of the
-# shifted variant (seed 9100: other contrasts, noise, bias and tumour shapes). Each case is
+# Scores a segmentation model on held-out phantoms: N standard cases (seed 9200: neither
+# trained on — seed 1000 — nor used to pick the best checkpoint — seed 9000) and N cases of
+# the shifted variant (seed 9100: other contrasts, noise, bias and tumour shapes). Each case is
 # segmented whole with `cmfseg segment` and scored with `cmfseg evaluate`; prints the mean
 # Dice / HD95 / sensitivity per region for each variant and writes the per-case CSVs to
 # WORK/scores/NAME/{standard,shifted}.csv (NAME: --name, default the weights' file name).
@@ -24,12 +24,10 @@ while [ $# -gt 0 ]; do
     esac
 done
 threads="${THREADS:-2}"
-if [ -z "${CMFSEG:-}" ]; then
-    swift build -c release --package-path "$root" --product cmfseg-cli >&2
-    CMFSEG="$root/.build/release/cmfseg-cli"
-fi
+. "$root/Tests/Scripts/common.sh"
+cmfseg_binary "$root"
 for variant in standard shifted; do
-    seed=$([ "$variant" = standard ] && echo 9000 || echo 9100)
+    seed=$([ "$variant" = standard ] && echo 9200 || echo 9100)
     data="$work/data/$variant-$seed"
     last=$(printf "phantom_%04d" $((cases - 1)))
     [ -d "$data/$last" ] || "$CMFSEG" phantom --out "$data" --cases "$cases" --seed "$seed" --variant "$variant" \

@@ -33,12 +33,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 threads="${THREADS:-2}"
-if [ -z "${CMFSEG:-}" ]; then
-    swift build -c release --package-path "$root" --product cmfseg-cli >&2
-    mkdir -p "$work/bin"
-    cp "$root/.build/release/cmfseg-cli" "$work/bin/cmfseg"   # a rebuild of the tree must not change a running job
-    CMFSEG="$work/bin/cmfseg"
-fi
+. "$root/Tests/Scripts/common.sh"
+cmfseg_binary "$root" "$work"
 mkdir -p "$work"
 data="$work/data"
 
