@@ -39,7 +39,7 @@ for variant in standard shifted; do
         ln -sfn "$d/${c}_seg.nii.gz" "$refs/${c}_ref.nii.gz"
         "$CMFSEG" segment --weights "$weights" --t1 "$d/${c}_t1.nii.gz" --t1ce "$d/${c}_t1ce.nii.gz" \
             --t2 "$d/${c}_t2.nii.gz" --flair "$d/${c}_flair.nii.gz" --out "$preds/${c}_pred.nii.gz" \
-            --threads "$threads" "${segment_options[@]}" >/dev/null
+            --threads "$threads" --quiet "${segment_options[@]}" >/dev/null
     done
     echo "== $variant phantoms (seed $seed, $cases cases)"
     mkdir -p "$work/scores/$name"

@@ -1,5 +1,6 @@
-/// The layers of the networks. Each holds its parameters and has a `forward`; the training
-/// issue adds `backward` next to each (the convolution's goes through `ConvolutionEngine`).
+/// The layers of the networks. Each holds its parameters and has a `forward`;
+/// `Layers+Training.swift` adds the backward of each (the convolution's goes through
+/// `ConvolutionEngine`).
 
 /// 3-D convolution with bias (PyTorch `Conv3d`, groups 1): weight `[out, in, k, k, k]`.
 public struct Conv3d: Sendable {
