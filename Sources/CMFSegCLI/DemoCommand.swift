@@ -76,8 +76,10 @@ struct DemoCommand: ParsableCommand {
     /// the same with the predicted ones. Returns the slice index.
     private func writePreview(_ sample: PhantomCase, prediction: LabelMap, to png: URL) throws -> Int {
         let z = SlicePreview.defaultSlice(labels: sample.labels, shape: sample.labels.shape)
-        let reference = try SlicePreview.render(images: sample.images, labels: sample.labels, slice: z, zoom: gridFactor)
-        let predicted = try SlicePreview.render(images: sample.images, labels: prediction, slice: z, zoom: gridFactor)
+        let reference = try SlicePreview.render(images: sample.images, labels: sample.labels, slice: z, zoom: gridFactor,
+                                                labelsTitle: "FLAIR+REFERENCE")
+        let predicted = try SlicePreview.render(images: sample.images, labels: prediction, slice: z, zoom: gridFactor,
+                                                labelsTitle: "FLAIR+SEGMENTATION")
         try PNGWriter.write(try RasterImage.stacked(reference, above: predicted), to: png)
         return z
     }

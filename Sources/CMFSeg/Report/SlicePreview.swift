@@ -30,10 +30,11 @@ public enum SlicePreview {
     ///   - images: the four contrasts on one grid (all four required).
     ///   - labels: optional label map on the same grid.
     ///   - zoom: integer pixel magnification (1–8), for coarse grids.
+    ///   - labelsTitle: the caption of the labelled panel (e.g. reference vs prediction).
     /// - Throws: `CMFError.invalidArgument` for a missing contrast, a slice out of range or
     ///   a bad zoom; `CMFError.shape` when the volumes' grids differ.
     public static func render(images: [Modality: ImageVolume], labels: LabelMap?, slice z: Int,
-                              zoom: Int = 1) throws -> RasterImage {
+                              zoom: Int = 1, labelsTitle: String = "FLAIR+SEG") throws -> RasterImage {
         var vols: [ImageVolume] = []
         for m in Modality.allCases {
             guard let v = images[m] else { throw CMFError.invalidArgument("preview: the \(m.rawValue) image is missing") }
@@ -44,7 +45,7 @@ public enum SlicePreview {
         }
         let panels = vols.map { Panel(volume: $0, window: (0, percentile($0.voxels, 0.995))) }
         return try compose(panels + [Panel(volume: vols[3], window: panels[3].window, labels: labels)],
-                           titles: ["T1", "T1CE", "T2", "FLAIR", "FLAIR+SEG"], slice: z, zoom: zoom)
+                           titles: ["T1", "T1CE", "T2", "FLAIR", labelsTitle], slice: z, zoom: zoom)
     }
 
     /// Slice `z` of each volume as a captioned grey panel, side by side, each windowed from
