@@ -63,7 +63,7 @@ struct DemoCommand: ParsableCommand {
         let scores = try BraTSEvaluator().evaluate(referencePath: files.seg.path, predictionPath: prediction)
         print(scores.text())
         let png = folder.appendingPathComponent("\(caseFolder.lastPathComponent)_pred.png")
-        let z = try writePreview(sample, prediction: Nifti.readLabels(prediction), to: png)
+        let z = try writePreview(sample, prediction: result.labels, to: png)
         print("\(png.path): axial slice \(z), reference labels (top) and the segmentation (bottom)")
 
         print("== 3. the authors' CMFF network on a real BraTS 2018 case (bundled label pair)")

@@ -32,12 +32,9 @@ struct TranslateCommand: ParsableCommand {
         let (inputs, outputs) = try PairTranslator.direction(generator, from: from.map { $0 == "a" ? 0 : 1 })
         let folder = try CaseFolder(input)
         var paths: [Modality: String] = [:]
-        for m in inputs {
-            guard let p = folder.images[m] else {
-                throw CMFError.invalidArgument("case \(folder.name) (\(folder.path)) has no \(m.rawValue) image (\(folder.expectedFile(m.rawValue)))")
-            }
-            paths[m] = p
-        }
+        for m in inputs { paths[m] = try image(m, of: folder) }
+        // the real images the preview compares with, checked before the work
+        let reals = try preview == nil ? [] : outputs.map { try image($0, of: folder) }
         let volumes = try PairTranslator.translate(CaseInput(files: paths), generator: generator, from: inputs, to: outputs,
                                                    ForwardContext(threads: threads))
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
@@ -46,17 +43,22 @@ struct TranslateCommand: ParsableCommand {
             try Nifti.write(volumes[m]!, to: path, description: "cmfseg translate: \(m.rawValue) from \(inputs.map(\.rawValue).joined(separator: "+"))")
             print("wrote \(path)")
         }
-        if let preview { try drawPreview(volumes, outputs: outputs, folder: folder, to: preview) }
+        if let preview { try drawPreview(volumes, outputs: outputs, reals: reals, folder: folder, to: preview) }
     }
 
-    /// Real beside synthesised for each output modality the case folder also holds.
-    private func drawPreview(_ synthesised: [Modality: ImageVolume], outputs: [Modality], folder: CaseFolder,
-                             to png: String) throws {
+    /// The path of modality `m` in the case folder.
+    private func image(_ m: Modality, of folder: CaseFolder) throws -> String {
+        guard let p = folder.images[m] else {
+            throw CMFError.invalidArgument("case \(folder.name) (\(folder.path)) has no \(m.rawValue) image (\(folder.expectedFile(m.rawValue)))")
+        }
+        return p
+    }
+
+    /// Real beside synthesised for each output modality (`reals`: their files, in `outputs` order).
+    private func drawPreview(_ synthesised: [Modality: ImageVolume], outputs: [Modality], reals: [String],
+                             folder: CaseFolder, to png: String) throws {
         var panels: [(title: String, volume: ImageVolume)] = []
-        for m in outputs {
-            guard let real = folder.images[m] else {
-                throw CMFError.invalidArgument("--preview: case \(folder.name) has no real \(m.rawValue) image to compare with (\(folder.expectedFile(m.rawValue)))")
-            }
+        for (m, real) in zip(outputs, reals) {
             let name = m.rawValue.uppercased()
             panels += [("\(name) REAL", try Nifti.readImage(real)), ("\(name) SYNTH", synthesised[m]!)]
         }

@@ -46,10 +46,10 @@ extension M2G {
 
     /// Backward of `forwardTraining` from the gradients of the three softmax outputs; adds
     /// every parameter's gradient to `grads` under the PyTorch names (`net_0.…`, `conv_nl_1.0.…`).
-    /// `branchFeatureGradients[b]`: further ∂L/∂(block output) of branch b, by block index
-    /// (feature distillation).
+    /// `branchFeatureGradients[b]`: further ∂L/∂(block output) of branch b, as (block index,
+    /// gradient) pairs (feature distillation).
     public func backward(_ tape: Tape, gradS0: Tensor, gradS1: Tensor, gradFused: Tensor,
-                         branchFeatureGradients: [[Int: Tensor]] = [[:], [:]],
+                         branchFeatureGradients: [[(block: Int, gradient: Tensor)]] = [[], []],
                          grads: inout Gradients, _ ctx: ForwardContext) throws {
         let t = ctx.threads
         let f = convNLF.conv.outChannels
@@ -86,13 +86,11 @@ extension M2G {
         let g1 = try convNL1.backward(input: Tensor.concatChannels([tape.net0.x1, tape.net1.x1]), saved: tape.xx1,
                                       gradOutput: gXX1, name: "conv_nl_1", grads: &grads, needInputGradient: true, ctx)!
         let b = net0.baseFilters   // x1 and x2 of each branch have the base width
-        func features(_ branch: Int) throws -> [Int: Tensor] {
-            var f = branchFeatureGradients.indices.contains(branch) ? branchFeatureGradients[branch] : [:]
+        // the fusion's gradients into each branch's x1 and x2, after any others it was given
+        func features(_ branch: Int) throws -> [(block: Int, gradient: Tensor)] {
             let range = (branch * b)..<((branch + 1) * b)
-            for (i, g) in [(M3DUNet.x1Index, try g1.channels(range)), (M3DUNet.x2Index, try g2.channels(range))] {
-                if f[i] == nil { f[i] = g } else { try f[i]!.add(g) }
-            }
-            return f
+            let given = branchFeatureGradients.indices.contains(branch) ? branchFeatureGradients[branch] : []
+            return given + [(M3DUNet.x1Index, try g1.channels(range)), (M3DUNet.x2Index, try g2.channels(range))]
         }
         let gL0 = try tape.s0.softmaxChannelsBackward(gradOutput: gS0, threads: t)
         _ = try net0.backward(tape.net0, gradLogits: gL0, featureGradients: features(0),

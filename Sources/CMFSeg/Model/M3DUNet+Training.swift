@@ -65,10 +65,11 @@ extension M3DUNet {
     /// - Parameters:
     ///   - gradLogits: ∂L/∂logits.
     ///   - featureGradients: ∂L/∂(a block's output) from other consumers of the feature maps
-    ///     (the CMFF fusion reads x1 and x2; feature distillation reads more), by block index.
+    ///     (the CMFF fusion reads x1 and x2; feature distillation reads more), as (block
+    ///     index, gradient) pairs; several for one block add up.
     ///   - prefix: the parameter-name prefix (`net_0.` inside CMFF, `` alone).
     /// - Returns: ∂L/∂input when `needInputGradient`, else nil.
-    public func backward(_ tape: Tape, gradLogits: Tensor, featureGradients: [Int: Tensor] = [:], prefix: String = "",
+    public func backward(_ tape: Tape, gradLogits: Tensor, featureGradients: [(block: Int, gradient: Tensor)] = [], prefix: String = "",
                          grads: inout Gradients, needInputGradient: Bool, _ ctx: ForwardContext) throws -> Tensor? {
         let t = ctx.threads
         var tape = tape
@@ -80,7 +81,7 @@ extension M3DUNet {
                                          needInputGradient: true, ctx) {
             try accumulate(Self.x1Index, g)
         }
-        for (i, g) in featureGradients.sorted(by: { $0.key < $1.key }) {
+        for (i, g) in featureGradients {
             guard blocks.indices.contains(i) else { throw CMFError.internal("U-Net backward: no block \(i)") }
             try accumulate(i, g)
         }

@@ -52,21 +52,22 @@ public struct FeatureDistillation: Sendable {
     /// ∂L_distill/∂(student block output) per branch, for ``M2G/backward``.
     /// - Parameters: inputs: the two branches' inputs; studentTapes: their training forwards.
     public func lossAndGradients(inputs: [Tensor], studentTapes: [M3DUNet.Tape], grads: inout Gradients,
-                                 _ ctx: ForwardContext) throws -> (loss: Double, featureGradients: [[Int: Tensor]]) {
+                                 _ ctx: ForwardContext) throws -> (loss: Double, featureGradients: [[(block: Int, gradient: Tensor)]]) {
         let scale = weight / Double(teachers.count * Self.points.count)
         var loss = 0.0
-        var featureGradients: [[Int: Tensor]] = []
+        var featureGradients: [[(block: Int, gradient: Tensor)]] = []
         for b in teachers.indices {
             let (_, teacher) = try teachers[b].forwardTraining(inputs[b], ctx)
-            var perBlock: [Int: Tensor] = [:]
+            var perBlock: [(block: Int, gradient: Tensor)] = []
             for (k, i) in Self.points.enumerated() {
                 let student = studentTapes[b].blocks[i].output
                 let mapped = try adapters[b][k].forward(student, ctx)
                 let mse = try Loss.mse(mapped, teacher.blocks[i].output, threads: ctx.threads)
                 loss += scale * mse.loss
-                perBlock[i] = try adapters[b][k].backward(input: student, gradOutput: mse.gradient.scaled(by: Float(scale)),
-                                                          name: Self.adapterName(branch: b, point: k), grads: &grads,
-                                                          needInputGradient: true, ctx)
+                let g = try adapters[b][k].backward(input: student, gradOutput: mse.gradient.scaled(by: Float(scale)),
+                                                    name: Self.adapterName(branch: b, point: k), grads: &grads,
+                                                    needInputGradient: true, ctx)
+                perBlock.append((i, g!))
             }
             featureGradients.append(perBlock)
         }

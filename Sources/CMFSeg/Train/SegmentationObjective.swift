@@ -46,7 +46,7 @@ public enum SegmentationObjective {
             let gf = df.value.gradient.scaled(by: 1.0 / 3)
             var parts = ["loss_0": d0.value.loss, "loss_1": d1.value.loss, "loss_f": df.value.loss]
             var total = (d0.value.loss + d1.value.loss + df.value.loss) / 3
-            var features: [[Int: Tensor]] = [[:], [:]]
+            var features: [[(block: Int, gradient: Tensor)]] = [[], []]
             if let distillation {
                 let d = try distillation.lossAndGradients(inputs: inputs, studentTapes: [tape.net0, tape.net1],
                                                           grads: &grads, ctx)
