@@ -58,12 +58,13 @@ if [ ! -f "$gan/x2y.safetensors" ] || ! "$CMFSEG" info "$gan/x2y.safetensors" | 
 fi
 "$CMFSEG" transfer --generators "$gan/x2y.safetensors" "$gan/y2x.safetensors" --out "$gan/transfer.safetensors" >/dev/null
 
+# the method's own comparison first, then the baselines
+train cmff-cmft cmff --base-filters "$width" --init "$gan/transfer.safetensors"
+train cmff-random cmff --base-filters "$width"
 train single-pair-a single-pair --pair a --base-filters "$width"
 train single-pair-b single-pair --pair b --base-filters "$width"
 train unet4 unet4
 train no-mask no-mask --base-filters "$width"
-train cmff-random cmff --base-filters "$width"
-train cmff-cmft cmff --base-filters "$width" --init "$gan/transfer.safetensors"
 train cmff-half-random cmff --base-filters $((width / 2))
 train cmff-half-distill cmff --base-filters $((width / 2)) --distill "$gan/x2y.safetensors" "$gan/y2x.safetensors"
 

@@ -94,13 +94,59 @@ struct LesionMatcher {
             let dice = 2.0 * Double(inter) / (Double(ref.sizes[r]) + Double(pred.sizes[p]))
             if dice >= Self.matchingThreshold { candidates.append((r, p, inter, dice)) }
         }
-        if candidates.isEmpty { return [] }
+        var result: [(Int, Int, Int)] = []
+        for group in Self.connectedGroups(candidates.map { ($0.r, $0.p) }, refCount: ref.count) {
+            try result += Self.assign(group.map { candidates[$0] })
+        }
+        return result.sorted { ($0.0, $0.1) < ($1.0, $1.1) }
+    }
+
+    /// The largest group of overlapping lesions matched exactly: its dense cost matrix
+    /// (rows × columns) and the Hungarian algorithm's rows² · columns steps stay within
+    /// about a second and 64 MiB.
+    static let maxGroupEntries = 1 << 22
+    static let maxGroupWork = 2_000_000_000.0
+
+    /// Candidate indices split into the connected groups of the bipartite candidate graph
+    /// (reference lesion r — predicted lesion p). A minimum-cost assignment over the whole
+    /// matrix is one per group: every non-candidate entry costs the same 1 + 1e-6, more than
+    /// any candidate, so the assignment maximises the candidates' summed 1 + 1e-6 − cost,
+    /// a matching problem that separates over groups. Solving per group keeps a million
+    /// one-voxel lesions a million 1 × 1 problems instead of one 10¹²-entry matrix.
+    static func connectedGroups(_ edges: [(Int, Int)], refCount: Int) -> [[Int]] {
+        var parent = [Int](0..<(refCount + (edges.map(\.1).max() ?? 0) + 1))
+        func root(_ x: Int) -> Int {   // iterative, with path halving: no recursion depth
+            var x = x
+            while parent[x] != x { parent[x] = parent[parent[x]]; x = parent[x] }
+            return x
+        }
+        for (r, p) in edges {
+            let a = root(r), b = root(refCount + p)
+            if a != b { parent[max(a, b)] = min(a, b) }
+        }
+        var groups: [Int: [Int]] = [:]
+        for (k, (r, _)) in edges.enumerated() { groups[root(r), default: []].append(k) }
+        return groups.keys.sorted().map { groups[$0]! }
+    }
+
+    /// The matched pairs of one connected group of candidates.
+    /// - Throws: `CMFError.outOfMemory` for a group too large to match exactly, naming its size.
+    static func assign(_ candidates: [(r: Int, p: Int, inter: Int, dice: Double)]) throws -> [(Int, Int, Int)] {
         let rows = Array(Set(candidates.map(\.r))).sorted()
         let cols = Array(Set(candidates.map(\.p))).sorted()
+        let entries = rows.count * cols.count
+        let work = Double(min(rows.count, cols.count)) * Double(min(rows.count, cols.count)) * Double(max(rows.count, cols.count))
+        guard entries <= maxGroupEntries, work <= maxGroupWork else {
+            throw CMFError.outOfMemory("lesion-wise matching: \(rows.count) reference and \(cols.count) predicted lesions overlap in one connected group (\(candidates.count) overlapping pairs); exact matching handles groups of up to \(maxGroupEntries) lesion pairs and \(Int(maxGroupWork)) solver steps")
+        }
+        if rows.count == 1 && cols.count == 1 {   // the usual case, without the solver
+            let c = candidates[0]
+            return 1.0 - c.dice < 1.0 ? [(c.r, c.p, c.inter)] : []
+        }
         let rowIndex = Dictionary(uniqueKeysWithValues: rows.enumerated().map { ($1, $0) })
         let colIndex = Dictionary(uniqueKeysWithValues: cols.enumerated().map { ($1, $0) })
-        var cost = [Double](repeating: 1.0 + 1e-6, count: rows.count * cols.count)
-        var inter = [Int](repeating: 0, count: rows.count * cols.count)
+        var cost = [Double](repeating: 1.0 + 1e-6, count: entries)
+        var inter = [Int](repeating: 0, count: entries)
         for c in candidates {
             let k = rowIndex[c.r]! * cols.count + colIndex[c.p]!
             cost[k] = 1.0 - c.dice
