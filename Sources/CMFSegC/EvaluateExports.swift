@@ -9,7 +9,7 @@ public func cmf_eval_default_params() -> cmf_eval_params {
     cmf_eval_params(struct_size: UInt32(MemoryLayout<cmf_eval_params>.size),
                     labels: CMF_LABELS_BRATS2018, nsd_tolerance_mm: -1,
                     empty_distance: CMF_EMPTY_DIAGONAL, empty_distance_value: 0,
-                    ignore_geometry: 0, threads: 0)
+                    ignore_geometry: 0, threads: 0, max_voxels: 0, max_bytes: 0)
 }
 
 /// The evaluation options a params struct (or NULL: the defaults) asks for.
@@ -38,7 +38,8 @@ func evaluationOptions(_ params: UnsafePointer<cmf_eval_params>?, in function: S
         throw CMFError.invalidArgument("\(function): params->nsd_tolerance_mm = \(tol) must be a finite number")
     }
     return EvaluationOptions(labels: labels, nsdToleranceMM: tol < 0 ? nil : tol, emptyDistance: empty,
-                             ignoreGeometry: p.ignore_geometry != 0, threads: Int(p.threads))
+                             ignoreGeometry: p.ignore_geometry != 0, threads: Int(p.threads),
+                             limits: try ResourceLimits.forCall(maxVoxels: Int(p.max_voxels), maxBytes: Int(p.max_bytes)))
 }
 
 /// Writes `result` into the caller's struct (the fields its struct_size covers).

@@ -128,7 +128,9 @@ public func cmf_segment_default_params() -> cmf_segment_params {
         nonfinite_to_zero: 0,
         progress: nil,
         user_data: nil,
-        cancel: nil)
+        cancel: nil,
+        max_voxels: 0,
+        max_bytes: 0)
 }
 
 /// The pipeline options a params struct asks for, on top of the model's defaults.
@@ -145,6 +147,7 @@ private func options(_ p: cmf_segment_params, model: SegmentationModel, in f: St
         o.window.patch = shape
     }
     o.preprocess.nonFinite = p.nonfinite_to_zero != 0 ? .replaceWithZero : .error
+    o.limits = try ResourceLimits.forCall(maxVoxels: Int(p.max_voxels), maxBytes: Int(p.max_bytes))
     if p.postprocess == 0 {
         o.postProcess = nil
     } else {

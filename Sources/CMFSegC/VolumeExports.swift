@@ -48,6 +48,7 @@ public func cmf_volume_create(_ nx: Int64, _ ny: Int64, _ nz: Int64, _ spacing: 
         let f = "cmf_volume_create"
         let out = try required(out, "out", in: f)
         let (shape, s) = try grid(nx, ny, nz, spacing: spacing, tooLarge: CMFError.outOfMemory, in: f)
+        try ResourceLimits.current().check(voxels: shape.count, bytes: 4 * shape.count, for: f)
         let voxels = data.map { Array(UnsafeBufferPointer(start: $0, count: shape.count)) }
             ?? [Float](repeating: 0, count: shape.count)
         out.pointee = VolumeBox.handle(ImageVolume(shape: shape, geometry: Geometry(spacing: s), voxels: voxels))

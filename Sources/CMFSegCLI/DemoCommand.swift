@@ -31,6 +31,7 @@ struct DemoCommand: ParsableCommand {
     @Option(name: .long, help: "Worker threads (0: OpenMP's default).") var threads: Int = 0
     @Option(name: .long, help: ArgumentHelp("Coarser sample: voxels N times larger over the BraTS field of view (tests).", visibility: .hidden))
     var gridFactor: Int = 1
+    @OptionGroup var limits: LimitOptions
 
     func validate() throws {
         guard threads >= 0 else { throw ValidationError("--threads must be >= 0") }
@@ -38,6 +39,7 @@ struct DemoCommand: ParsableCommand {
     }
 
     func run() throws {
+        try limits.apply()
         ProcessMemory.keepFreedMemory()
         // the model first: a missing or damaged one stops the demo before any work
         let model = try SegmentationModel.load(weights: weights, context: ForwardContext(threads: threads))

@@ -36,6 +36,7 @@ struct EvaluateCommand: ParsableCommand {
     @Flag(name: .customLong("ignore-geometry"), help: "Compare maps whose spacing or affine differ (dims must agree; the reference's spacing is used).") var ignoreGeometry = false
     @Flag(help: "Batch mode: also print where the time went (reading vs metrics) on stderr.") var timing = false
     @Option(help: "Threads: for one case, the kernels' threads; in batch mode, cases evaluated at once (default: all cores).") var threads: Int?
+    @OptionGroup var limits: LimitOptions
 
     func validate() throws {
         let single = ref != nil || pred != nil
@@ -56,6 +57,7 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        try limits.apply()
         var options = EvaluationOptions(labels: labels, nsdToleranceMM: nsdTolerance,
                                         emptyDistance: EmptyDistancePolicy(parsing: emptyHD) ?? .diagonal,
                                         ignoreGeometry: ignoreGeometry, threads: threads ?? 0)

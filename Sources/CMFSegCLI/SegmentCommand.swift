@@ -47,6 +47,7 @@ struct SegmentCommand: ParsableCommand {
     @Option(name: .long, help: "Also write class probabilities as a 4-D float32 NIfTI (one volume per network class).")
     var probabilities: String?
     @Option(name: .long, help: EngineName.help) var engine: EngineName = .onednn
+    @OptionGroup var limits: LimitOptions
     @Flag(name: .long, help: "No progress line.") var quiet = false
 
     func validate() throws {
@@ -62,6 +63,7 @@ struct SegmentCommand: ParsableCommand {
     /// Library errors reach `CMFSegCommand.main`, which prints one `cmfseg: error:` line
     /// (the progress line ends first).
     func run() throws {
+        try limits.apply()
         ProcessMemory.keepFreedMemory()  // see its documentation: ~35% faster windows
         var paths: [Modality: String] = [:]
         for (m, p) in [(Modality.t1, t1), (.t1ce, t1ce), (.t2, t2), (.flair, flair)] { if let p { paths[m] = p } }

@@ -11,10 +11,12 @@ enum CLI {
         return testBinary.deletingLastPathComponent().appendingPathComponent("cmfseg-cli")
     }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    /// - Parameter environment: variables added to (or replacing) this process's.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

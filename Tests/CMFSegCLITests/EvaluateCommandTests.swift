@@ -121,6 +121,25 @@ final class EvaluateCommandTests: XCTestCase {
                         mentioning: "not a writable directory")
     }
 
+    func testLimitsFromFlagsAndEnvironment() throws {
+        let ref = "\(fixtures)/step0200_ref.nii.gz", pred = "\(fixtures)/step0200_pred.nii.gz"
+        try assertFails(["--ref", ref, "--pred", pred, "--max-memory", "100M"],
+                        mentioning: "needs about 545 MiB, more than the memory limit of 100 MiB")
+        try assertFails(["--ref", ref, "--pred", pred, "--max-voxels", "1000000"],
+                        mentioning: "8928000 voxels exceed the limit of 1000000")
+        try assertFails(["--ref", ref, "--pred", pred, "--max-memory", "lots"], mentioning: "--max-memory=lots is not")
+        let env = try CLI.run(["evaluate", "--ref", ref, "--pred", pred], environment: ["CMFSEG_MAX_MEMORY": "64M"])
+        XCTAssertEqual(env.status, 1)
+        XCTAssertTrue(env.stderr.contains("more than the memory limit of 64 MiB (raise it with CMFSEG_MAX_MEMORY"), env.stderr)
+        let bad = try CLI.run(["evaluate", "--ref", ref, "--pred", pred], environment: ["CMFSEG_MAX_VOXELS": "many"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("CMFSEG_MAX_VOXELS=many is not"), bad.stderr)
+        // the flag wins over the environment
+        let ok = try CLI.run(["evaluate", "--ref", ref, "--pred", pred, "--max-memory", "1G"],
+                             environment: ["CMFSEG_MAX_MEMORY": "64M"])
+        XCTAssertEqual(ok.status, 0, ok.stderr)
+    }
+
     func testBadInput() throws {
         let dir = try Fixtures.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

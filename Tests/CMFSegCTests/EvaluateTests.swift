@@ -119,6 +119,24 @@ final class EvaluateABITests: XCTestCase {
         XCTAssertTrue(r.regions.1.lesion.rq.isNaN && r.regions.1.lesion.pq.isNaN)
     }
 
+    func testLimitsInParams() {
+        let ref = [UInt8](repeating: 0, count: 8000)
+        var r = newResult()
+        var p = cmf_eval_default_params()
+        XCTAssertEqual(p.max_voxels, 0)
+        XCTAssertEqual(p.max_bytes, 0)
+        p.max_bytes = 64 * 8000 - 1   // the estimate is 64 bytes per voxel
+        XCTAssertEqual(cmf_evaluate_labels(ref, ref, 20, 20, 20, [1, 1, 1], &p, &r), CMF_ERR_OUT_OF_MEMORY)
+        XCTAssertTrue(lastError.contains("more than the memory limit of"), lastError)
+        p.max_bytes = 64 * 8000
+        XCTAssertEqual(cmf_evaluate_labels(ref, ref, 20, 20, 20, [1, 1, 1], &p, &r), CMF_OK, lastError)
+        p.max_voxels = 7999
+        XCTAssertEqual(cmf_evaluate_labels(ref, ref, 20, 20, 20, [1, 1, 1], &p, &r), CMF_ERR_OUT_OF_MEMORY)
+        XCTAssertTrue(lastError.contains("8000 voxels exceed the limit of 7999"), lastError)
+        p.max_voxels = -1
+        XCTAssertEqual(cmf_evaluate_labels(ref, ref, 20, 20, 20, [1, 1, 1], &p, &r), CMF_ERR_INVALID_ARGUMENT)
+    }
+
     func testResultStructSizeRule() throws {
         // an older caller's struct that ends after WT: only WT is written, TC keeps its bytes
         var ref = [UInt8](repeating: 0, count: 27), pred = ref

@@ -219,6 +219,16 @@ final class SegmentTests: XCTestCase {
         p = params()
         p.connectivity = 5
         XCTAssertEqual(cmf_segment(m, good[0], good[1], good[2], good[3], &p, &labels, nil, nil), CMF_ERR_INVALID_ARGUMENT)
+        // limits: refused before the work, the message names the need and the cap
+        p = params()
+        p.max_bytes = 1 << 20
+        XCTAssertEqual(cmf_segment(m, good[0], good[1], good[2], good[3], &p, &labels, nil, nil), CMF_ERR_OUT_OF_MEMORY)
+        XCTAssertTrue(String(cString: cmf_last_error_message()).contains("more than the memory limit of 1 MiB"))
+        p = params()
+        p.max_voxels = Int64(Self.nx * Self.ny * Self.nz - 1)
+        XCTAssertEqual(cmf_segment(m, good[0], good[1], good[2], good[3], &p, &labels, nil, nil), CMF_ERR_OUT_OF_MEMORY)
+        p.max_voxels = -1
+        XCTAssertEqual(cmf_segment(m, good[0], good[1], good[2], good[3], &p, &labels, nil, nil), CMF_ERR_INVALID_ARGUMENT)
         XCTAssertNil(labels)
     }
 

@@ -30,8 +30,8 @@ public struct BraTSEvaluator: Sendable {
     /// - Throws: the errors of ``Nifti/readLabels(_:)`` and of ``evaluate(reference:prediction:)``,
     ///   with messages naming the files.
     public func evaluate(referencePath: String, predictionPath: String) throws -> EvaluationResult {
-        let reference = try Nifti.readLabels(referencePath)
-        let prediction = try Nifti.readLabels(predictionPath)
+        let reference = try Nifti.readLabels(referencePath, limits: options.limits)
+        let prediction = try Nifti.readLabels(predictionPath, limits: options.limits)
         return try evaluate(reference: reference, prediction: prediction,
                             referenceName: referencePath, predictionName: predictionPath)
     }
@@ -77,6 +77,9 @@ public struct BraTSEvaluator: Sendable {
         for i in 0..<3 where !(spacing[i].isFinite && spacing[i] > 0) {
             throw CMFError.invalidArgument("spacing \(spacing.x) × \(spacing.y) × \(spacing.z) mm of \(referenceName) is not positive")
         }
+        try (options.limits ?? ResourceLimits.current()).check(
+            voxels: shape.count, bytes: EvaluationOptions.estimatedBytes(voxels: shape.count),
+            for: "evaluating \(predictionName) against \(referenceName) (\(shape))")
         let lut = options.labels.regionLookupTable
         let nregions = TumorRegion.allCases.count
         var counts = [Int64](repeating: 0, count: 3 * nregions)

@@ -48,15 +48,25 @@ public struct EvaluationOptions: Sendable, Equatable {
     public var ignoreGeometry: Bool
     /// Threads for the kernels of one evaluation; <= 0 means OpenMP's default.
     public var threads: Int
+    /// Caps on the grid and the memory of one evaluation; nil: the process's
+    /// (``ResourceLimits/current()``).
+    public var limits: ResourceLimits?
+
+    /// What one evaluation of `voxels` may hold at once, at most: the two label maps, the
+    /// region masks, borders and distance transforms of a crop, and per-lesion tables.
+    /// Measured peaks: 6.5 bytes per voxel on BraTS cases, 24 for a tumour filling the
+    /// grid, 52 for a grid of one-voxel lesions.
+    public static func estimatedBytes(voxels: Int) -> Int { 64 * voxels }
 
     public init(labels: LabelConvention = .brats2018, nsdToleranceMM: Double? = nil,
                 emptyDistance: EmptyDistancePolicy = .diagonal, ignoreGeometry: Bool = false,
-                threads: Int = 0) {
+                threads: Int = 0, limits: ResourceLimits? = nil) {
         self.labels = labels
         self.nsdToleranceMM = nsdToleranceMM
         self.emptyDistance = emptyDistance
         self.ignoreGeometry = ignoreGeometry
         self.threads = threads
+        self.limits = limits
     }
 
     /// Checks the values a caller can get wrong.

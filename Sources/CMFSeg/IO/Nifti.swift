@@ -28,9 +28,11 @@ public enum Nifti {
 
     /// Reads an image as float intensities, any supported datatype, `scl_slope` /
     /// `scl_inter` applied (see ``NiftiHeader/scaling``), geometry kept.
-    /// - Throws: as ``readHeader(_:)``.
-    public static func readImage(_ path: String) throws -> ImageVolume {
+    /// - Parameter limits: caps on the grid and the memory of the read; nil: the process's.
+    /// - Throws: as ``readHeader(_:)``; `.outOfMemory` beyond the limits.
+    public static func readImage(_ path: String, limits: ResourceLimits? = nil) throws -> ImageVolume {
         let header = try readHeader(path)
+        try checkLimits(header, bytesPerVoxel: MemoryLayout<Float>.size, limits)
         try LargeBuffer.requireAllocatable(header.shape.count * MemoryLayout<Float>.size, for: header.path)
         let (slope, inter) = header.scaling
         let voxels = try withVoxelData(header) { src, swap in
@@ -46,10 +48,11 @@ public enum Nifti {
 
     /// Reads a label map: every voxel (after scaling) must be an integer in 0...255, in
     /// any integer datatype or a float type holding integers.
-    /// - Throws: as ``readHeader(_:)``; `CMFError.format` naming the first voxel that is
+    /// - Throws: as ``readImage(_:)``; `CMFError.format` naming the first voxel that is
     ///   not a label and its value.
-    public static func readLabels(_ path: String) throws -> LabelMap {
+    public static func readLabels(_ path: String, limits: ResourceLimits? = nil) throws -> LabelMap {
         let header = try readHeader(path)
+        try checkLimits(header, bytesPerVoxel: 1, limits)
         let (slope, inter) = header.scaling
         let count = header.shape.count
         if header.datatype == .uint8 && header.isUnscaled {
@@ -80,6 +83,14 @@ public enum Nifti {
             throw CMFError.format("cannot read labels from \(header.path): voxel (\(x), \(y), \(z)) holds \(formatValue(badValue)); labels must be integers in 0...255")
         }
         return LabelMap(shape: header.shape, geometry: header.geometry, voxels: voxels)
+    }
+
+    /// The limits (nil: the process's) against the voxels and the bytes a read holds at
+    /// once: the stored data (decompressed) and the converted volume.
+    static func checkLimits(_ header: NiftiHeader, bytesPerVoxel: Int, _ limits: ResourceLimits?) throws {
+        let count = header.shape.count
+        try (limits ?? ResourceLimits.current()).check(voxels: count, bytes: count * (header.datatype.size + bytesPerVoxel),
+                                           for: "reading \(header.path) (\(header.shape))")
     }
 
     // MARK: Grids

@@ -16,6 +16,11 @@ extension SegmentationModel {
         where input.volumes[a] != nil && input.volumes[b] == nil {
             throw CMFError.invalidArgument("\(input.name(a)) is given without \(b.rawValue): give both images of a pair (t1 + t1ce, t2 + flair) or neither")
         }
+        if let grid = input.volumes.values.first?.shape {
+            try (options.limits ?? ResourceLimits.current()).check(
+                voxels: grid.count, bytes: estimatedBytes(grid: grid, options: options),
+                for: "segmenting a \(grid) case with \(options.window.patch) windows")
+        }
         var predictor = try predictor(available: Set(input.available), threads: options.threads)
         predictor.context.isCancelled = control.isCancelled   // polled between layers too
         let result = try Segmenter.segment(input, predictor: predictor, options: options, control: control,
@@ -33,8 +38,9 @@ extension SegmentationModel {
     public func segmentFiles(_ paths: [Modality: String], output: String, probabilitiesPath: String? = nil,
                              options: SegmentationOptions, control: InferenceControl = InferenceControl()) throws -> SegmentationResult {
         try AtomicFile.checkDestinations([output] + (probabilitiesPath.map { [$0] } ?? []), inputs: Array(paths.values))
+        try checkLimits(files: paths, options: options)
         var clock = Date()
-        let input = try CaseInput(files: paths)
+        let input = try CaseInput(files: paths, limits: options.limits)
         let read = Date().timeIntervalSince(clock)
         var options = options
         if probabilitiesPath != nil { options.keepProbabilities = true }

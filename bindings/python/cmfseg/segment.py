@@ -47,7 +47,8 @@ class _Params(ctypes.Structure):
                 ("min_core_voxels", ctypes.c_int32), ("min_et_voxels", ctypes.c_int32),
                 ("small_et_to_ncr", ctypes.c_int32), ("nonfinite_to_zero", ctypes.c_int32),
                 ("progress", _Progress), ("user_data", ctypes.c_void_p),
-                ("cancel", ctypes.POINTER(ctypes.c_int32))]
+                ("cancel", ctypes.POINTER(ctypes.c_int32)), ("max_voxels", ctypes.c_int64),
+                ("max_bytes", ctypes.c_int64)]
 
 
 class _Info(ctypes.Structure):
