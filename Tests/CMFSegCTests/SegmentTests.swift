@@ -23,7 +23,7 @@ final class SegmentTests: XCTestCase {
         return model
     }
 
-    func volume(_ m: Int, nanAt: Int? = nil, shape: (Int, Int, Int)? = nil) -> OpaquePointer? {
+    static func volume(_ m: Int, nanAt: Int? = nil, shape: (Int, Int, Int)? = nil) -> OpaquePointer? {
         let (x, y, z) = shape ?? (Self.nx, Self.ny, Self.nz)
         var data = SyntheticCase.voxels(m, nx: x, ny: y, nz: z)
         if let nanAt { data[nanAt] = .nan }
@@ -130,7 +130,7 @@ final class SegmentTests: XCTestCase {
 
     func testSegmentsAllFourAndOnePair() throws {
         let m = try Self.model()
-        let vols = (0..<4).map { volume($0) }
+        let vols = (0..<4).map { Self.volume($0) }
         defer { vols.forEach { cmf_volume_free($0) } }
         var p = params()
         var labels: OpaquePointer?
@@ -189,19 +189,19 @@ final class SegmentTests: XCTestCase {
 
     func testBadInputsAreReportedAndNothingIsReturned() throws {
         let m = try Self.model()
-        let good = (0..<4).map { volume($0) }
+        let good = (0..<4).map { Self.volume($0) }
         defer { good.forEach { cmf_volume_free($0) } }
         var p = params()
         var labels: OpaquePointer?
         XCTAssertEqual(cmf_segment(nil, good[0], good[1], good[2], good[3], &p, &labels, nil, nil), CMF_ERR_INVALID_ARGUMENT)
         XCTAssertEqual(cmf_segment(m, good[0], good[1], good[2], good[3], &p, nil, nil, nil), CMF_ERR_INVALID_ARGUMENT)
 
-        let small = volume(2, shape: (Self.nx, Self.ny, Self.nz - 1))
+        let small = Self.volume(2, shape: (Self.nx, Self.ny, Self.nz - 1))
         defer { cmf_volume_free(small) }
         XCTAssertEqual(cmf_segment(m, good[0], good[1], small, good[3], &p, &labels, nil, nil), CMF_ERR_SHAPE)
 
         let center = Self.nx / 2 + Self.nx * (Self.ny / 2 + Self.ny * (Self.nz / 2))
-        let nan = volume(3, nanAt: center)
+        let nan = Self.volume(3, nanAt: center)
         defer { cmf_volume_free(nan) }
         XCTAssertEqual(cmf_segment(m, good[0], good[1], good[2], nan, &p, &labels, nil, nil), CMF_ERR_INVALID_ARGUMENT)
         XCTAssertTrue(String(cString: cmf_last_error_message()).contains("NaN"))
@@ -234,7 +234,7 @@ final class SegmentTests: XCTestCase {
 
     func testProgressAbortAndCancelFlag() throws {
         let m = try Self.model()
-        let vols = (0..<4).map { volume($0) }
+        let vols = (0..<4).map { Self.volume($0) }
         defer { vols.forEach { cmf_volume_free($0) } }
         final class Seen: @unchecked Sendable { var values: [Float] = []; var stopAt: Float = 2 }
         let seen = Seen()
@@ -273,7 +273,7 @@ final class SegmentTests: XCTestCase {
 
     func testOlderCallersStructSizeKeepsDefaults() throws {
         let m = try Self.model()
-        let vols = (0..<4).map { volume($0) }
+        let vols = (0..<4).map { Self.volume($0) }
         defer { vols.forEach { cmf_volume_free($0) } }
         // A caller that only knows the fields up to `patch`: everything after keeps its default.
         var p = params()
@@ -293,7 +293,7 @@ final class SegmentTests: XCTestCase {
 
     func testConcurrentCallsOnOneModelAgreeWithASerialCall() throws {
         let m = try Self.model()
-        let vols = (0..<4).map { volume($0) }
+        let vols = (0..<4).map { Self.volume($0) }
         defer { vols.forEach { cmf_volume_free($0) } }
         var p = params()
         var serial: OpaquePointer?

@@ -32,6 +32,18 @@ def test_files_match_reference_tools(case):
     _check(got, EXPECTED["cases"][case])
 
 
+def test_threads_evaluating_at_once_equal_serial_runs():
+    """ctypes releases the GIL during a call: evaluations overlap and must not interfere."""
+    from concurrent.futures import ThreadPoolExecutor
+    cases = CASES[:4] * 2
+    def run(case):
+        return cmfseg.evaluate_files(LABELS / (case + "_ref.nii.gz"), LABELS / (case + "_pred.nii.gz"))
+    serial = [run(c) for c in cases]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(run, cases))
+    assert json.dumps(parallel, sort_keys=True) == json.dumps(serial, sort_keys=True)
+
+
 def test_arrays_match_files():
     case = CASES[0]
     ref = np.asarray(nib.load(str(LABELS / (case + "_ref.nii.gz"))).dataobj).transpose(2, 1, 0)
