@@ -35,6 +35,8 @@
  *   first min(struct_size, its own size) bytes: callers built against an older, shorter
  *   struct or a newer, longer one keep working; fields beyond struct_size keep their
  *   defaults (params) or are left untouched (results). struct_size < 4 is INVALID_ARGUMENT.
+ *   Params structs end in reserved space that later fields take over, so their size never
+ *   changes: *_default_params() return them by value to callers built against any version.
  * - Threads: every function may be called from any thread. A cmf_model and a cmf_volume
  *   are immutable after creation and may be shared by threads; a call that writes a
  *   handle's out-parameter or frees it must not race with other use of that handle.
@@ -236,6 +238,7 @@ typedef struct cmf_eval_params {
                                         (see Limits above); < 0 is INVALID_ARGUMENT        */
     int64_t max_bytes;               /* cap on the call's memory estimate; 0 (default): the
                                         process's; < 0 is INVALID_ARGUMENT                 */
+    int64_t reserved[8];             /* zero; later fields take its place                */
 } cmf_eval_params;
 
 /* The defaults above, with struct_size set. */
@@ -404,6 +407,7 @@ typedef struct cmf_segment_params {
                                       activations, 72 * width bytes per window voxel; the
                                       input files too in cmf_segment_files); 0 (default):
                                       the process's; < 0 is INVALID_ARGUMENT               */
+    int64_t reserved[8];           /* zero; later fields take its place                     */
 } cmf_segment_params;
 
 /* The defaults listed above (struct_size set). */

@@ -9,7 +9,8 @@ public func cmf_eval_default_params() -> cmf_eval_params {
     cmf_eval_params(struct_size: UInt32(MemoryLayout<cmf_eval_params>.size),
                     labels: CMF_LABELS_BRATS2018, nsd_tolerance_mm: -1,
                     empty_distance: CMF_EMPTY_DIAGONAL, empty_distance_value: 0,
-                    ignore_geometry: 0, threads: 0, max_voxels: 0, max_bytes: 0)
+                    ignore_geometry: 0, threads: 0, max_voxels: 0, max_bytes: 0,
+                    reserved: (0, 0, 0, 0, 0, 0, 0, 0))
 }
 
 /// The evaluation options a params struct (or NULL: the defaults) asks for.

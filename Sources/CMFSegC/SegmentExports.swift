@@ -130,7 +130,8 @@ public func cmf_segment_default_params() -> cmf_segment_params {
         user_data: nil,
         cancel: nil,
         max_voxels: 0,
-        max_bytes: 0)
+        max_bytes: 0,
+        reserved: (0, 0, 0, 0, 0, 0, 0, 0))
 }
 
 /// The pipeline options a params struct asks for, on top of the model's defaults.

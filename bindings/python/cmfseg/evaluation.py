@@ -32,7 +32,7 @@ class _Params(ctypes.Structure):
                 ("nsd_tolerance_mm", ctypes.c_double), ("empty_distance", ctypes.c_int),
                 ("empty_distance_value", ctypes.c_double), ("ignore_geometry", ctypes.c_int32),
                 ("threads", ctypes.c_int32), ("max_voxels", ctypes.c_int64),
-                ("max_bytes", ctypes.c_int64)]
+                ("max_bytes", ctypes.c_int64), ("reserved", ctypes.c_int64 * 8)]
 
 
 class _Lesion(ctypes.Structure):

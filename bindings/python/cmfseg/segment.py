@@ -48,7 +48,7 @@ class _Params(ctypes.Structure):
                 ("small_et_to_ncr", ctypes.c_int32), ("nonfinite_to_zero", ctypes.c_int32),
                 ("progress", _Progress), ("user_data", ctypes.c_void_p),
                 ("cancel", ctypes.POINTER(ctypes.c_int32)), ("max_voxels", ctypes.c_int64),
-                ("max_bytes", ctypes.c_int64)]
+                ("max_bytes", ctypes.c_int64), ("reserved", ctypes.c_int64 * 8)]
 
 
 class _Info(ctypes.Structure):

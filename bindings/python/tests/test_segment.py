@@ -14,6 +14,7 @@ import pytest
 import cmfseg
 from cmfseg import Model, CancelFlag, Volume
 from cmfseg.segment import _Call, _Info, _Params
+from cmfseg.evaluation import _Params as _EvalParams
 from conftest import FIXTURES
 from synthetic_case import AFFINE, FAST, NAMES, NX, NY, NZ, SPACING, WEIGHTS, voxels
 
@@ -56,18 +57,20 @@ def test_structs_mirror_the_header(tmp_path):
         pytest.skip("no C compiler to compare the struct layouts with")
     src = tmp_path / "layout.c"
     src.write_text('#include <stdio.h>\n#include <stddef.h>\n#include "cmfseg.h"\n'
-                   "int main(void) { printf(\"%zu %zu %zu %zu %zu %zu\\n\","
+                   "int main(void) { printf(\"%zu %zu %zu %zu %zu %zu %zu %zu %zu\\n\","
                    " sizeof(cmf_segment_params), sizeof(cmf_segment_info),"
                    " offsetof(cmf_segment_params, progress), offsetof(cmf_segment_params, cancel),"
                    " offsetof(cmf_segment_params, nonfinite_to_zero),"
-                   " offsetof(cmf_segment_info, summary)); return 0; }\n")
+                   " offsetof(cmf_segment_info, summary), offsetof(cmf_segment_params, max_bytes),"
+                   " sizeof(cmf_eval_params), offsetof(cmf_eval_params, max_bytes)); return 0; }\n")
     exe = tmp_path / "layout"
     subprocess.run([cc, "-I", str(FIXTURES.parents[1] / "include"), str(src), "-o", str(exe)],
                    check=True)
     want = [int(v) for v in subprocess.run([str(exe)], check=True, capture_output=True,
                                            text=True).stdout.split()]
     got = [ctypes.sizeof(_Params), ctypes.sizeof(_Info), _Params.progress.offset,
-           _Params.cancel.offset, _Params.nonfinite_to_zero.offset, _Info.summary.offset]
+           _Params.cancel.offset, _Params.nonfinite_to_zero.offset, _Info.summary.offset,
+           _Params.max_bytes.offset, ctypes.sizeof(_EvalParams), _EvalParams.max_bytes.offset]
     assert got == want
 
 
