@@ -71,7 +71,7 @@ extension CaseReport {
             case .sagittal: (axis, view) = ("x", "anterior on the left, superior at the top")
             }
             let n = [input.segmentation.shape.nx, input.segmentation.shape.ny, input.segmentation.shape.nz][slice.plane.axes.normal]
-            let title = "\(slice.plane.rawValue.prefix(1).uppercased())\(slice.plane.rawValue.dropFirst()) slice \(axis) = \(slice.index) (of 0–\(n - 1))"
+            let title = "\(slice.plane.rawValue.prefix(1).uppercased())\(slice.plane.rawValue.dropFirst()) slice \(axis) = \(slice.index) of 0–\(n - 1)"
             out += "<figure id=\"\(slice.plane.rawValue)\">\n<img alt=\"\(title)\" width=\"\(slice.width)\" height=\"\(slice.height)\" "
                 + "src=\"data:image/png;base64,\(Data(slice.png).base64EncodedString())\">\n"
                 + "<figcaption>\(title): \(panels); \(view).</figcaption>\n</figure>\n"
@@ -116,8 +116,8 @@ extension CaseReport {
     private func modelSection() -> String {
         var out = "<section id=\"model\">\n<h2>Model</h2>\n"
         guard let model = input.model else {
-            return out + "<p>The model that made the segmentation was not given: pass its weights "
-                + "(<code>cmfseg report --weights</code>) to show its provenance here.</p>\n</section>\n"
+            return out + "<p>The model that made the segmentation was not given: give the weights it was made with "
+                + "(<code>--weights</code>; <code>weights=</code> in Python) to list its provenance here.</p>\n</section>\n"
         }
         out += "<p>\(Self.escape(model.architecture)) from " + model.files.map { "<code>\(Self.escape($0))</code>" }.joined(separator: ", ") + ".</p>\n"
         for note in model.notes { out += "<p class=\"note\">\(Self.escape(note))</p>\n" }
