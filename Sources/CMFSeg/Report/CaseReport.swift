@@ -93,7 +93,7 @@ public struct CaseReport: Sendable {
     public let slices: [Slice]
     /// Pixels per voxel in the slices: small grids are magnified to about 200 pixels.
     public let zoom: Int
-    /// Seconds spent scoring and drawing.
+    /// Seconds spent measuring and scoring (volumes, centre, the evaluator), and drawing.
     public let scoreSeconds: Double, drawSeconds: Double
 
     /// Checks the input, scores and draws.
@@ -112,13 +112,13 @@ public struct CaseReport: Sendable {
         if let r = input.reference { grid.append((input.name(of: "reference"), r.shape, r.geometry)) }
         try Nifti.requireSameGrid(grid)
 
+        let clock = ContinuousClock()
+        var start = clock.now
         let labels = input.options.labels
         segmentationStatistics = try LabelStatistics(input.segmentation, convention: labels, name: input.name(of: "segmentation"))
         referenceStatistics = try input.reference.map {
             try LabelStatistics($0, convention: labels, name: input.name(of: "reference"))
         }
-        let clock = ContinuousClock()
-        var start = clock.now
         scores = try input.reference.map {
             try BraTSEvaluator(options: input.options).evaluate(
                 reference: $0, prediction: input.segmentation,

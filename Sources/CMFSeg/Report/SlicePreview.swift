@@ -155,7 +155,7 @@ public enum SlicePlane: String, CaseIterable, Sendable {
     case axial
     /// Perpendicular to y (j): seen from the front.
     case coronal
-    /// Perpendicular to x (i): seen from the side.
+    /// Perpendicular to x (i): seen from the patient's left.
     case sagittal
 
     /// Voxel axes (0 x, 1 y, 2 z) across and down a panel, and the one the slice index counts.
