@@ -4,13 +4,11 @@ from __future__ import annotations
 import ctypes
 import os
 from pathlib import Path
-from typing import Optional, Sequence, Union
+from typing import Optional, Sequence
 
 from ._lib import lib, c_status
 from .errors import check
-from .evaluation import LABELS
-
-PathLike = Union[str, "os.PathLike[str]"]
+from .evaluation import LABELS, PathLike
 
 
 class _ReportParams(ctypes.Structure):
