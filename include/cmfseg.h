@@ -464,6 +464,42 @@ CMF_API CMF_NODISCARD cmf_status cmf_segment_files(const cmf_model *model,
                                                    const cmf_segment_params *params,
                                                    cmf_segment_info *info_out);
 
+/* ------------------------------------------------------------------------------------ */
+/* Reports                                                                              */
+/* ------------------------------------------------------------------------------------ */
+
+typedef struct cmf_report_params {
+    uint32_t struct_size;          /* sizeof(cmf_report_params), set by the defaults         */
+    cmf_label_convention labels;   /* default CMF_LABELS_BRATS2018                           */
+    const char *const *weights;    /* NULL, or weight_count safetensors paths: the model that
+                                      made the segmentation, whose provenance (metadata) the
+                                      page lists                                            */
+    size_t weight_count;           /* default 0                                              */
+    int32_t threads;               /* OpenMP threads of the scoring; <= 0: the default       */
+} cmf_report_params;
+
+/* The defaults above (struct_size set). */
+CMF_API cmf_report_params cmf_report_default_params(void);
+
+/* Writes a one-page visual report of a segmented case to out_path (.html): one
+ * self-contained HTML file (CSS inline, PNG images as data: URIs, no script, nothing
+ * fetched) with axial, coronal and sagittal slices through the centre of mass of the whole
+ * tumour (of the reference, else of the segmentation, else the middle of the grid, as the
+ * page says) showing T1, T1ce, T2, FLAIR and FLAIR with the labels (NCR/NET red, edema
+ * green, ET yellow; the reference beside the segmentation), the BraTS scores of
+ * cmf_evaluate_files when ref_path is given, the volumes of every label and region in cm^3,
+ * the model's metadata when params->weights is given, and timings.
+ * case_dir: a case folder, NAME_{t1,t1ce,t2,flair}.nii[.gz] (or the BraTS 2023 names).
+ * ref_path: NULL, or the reference label map. params: NULL for the defaults.
+ * The output is written atomically: on any failure no file appears (an existing one is left
+ * unchanged). Errors: INVALID_ARGUMENT (NULL or empty paths, out_path not .html/.htm or one
+ * of the inputs, a label outside the convention — the message names the file, voxel and
+ * value, bad params), IO (missing contrast or file, unwritable output), FORMAT, SHAPE (the
+ * images, segmentation and reference not on one grid), and the errors of cmf_model_load. */
+CMF_API CMF_NODISCARD cmf_status cmf_write_report(const char *case_dir, const char *seg_path,
+                                                  const char *ref_path, const char *out_path,
+                                                  const cmf_report_params *params);
+
 #ifdef __cplusplus
 }
 #endif

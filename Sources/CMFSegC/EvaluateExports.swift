@@ -16,12 +16,7 @@ public func cmf_eval_default_params() -> cmf_eval_params {
 /// The evaluation options a params struct (or NULL: the defaults) asks for.
 func evaluationOptions(_ params: UnsafePointer<cmf_eval_params>?, in function: String) throws -> EvaluationOptions {
     let p = try readParams(params, over: cmf_eval_default_params(), "cmf_eval", in: function)
-    let labels: LabelConvention
-    switch p.labels {
-    case CMF_LABELS_BRATS2018: labels = .brats2018
-    case CMF_LABELS_BRATS2023: labels = .brats2023
-    default: throw CMFError.invalidArgument("\(function): params->labels = \(p.labels.rawValue) is not a cmf_label_convention")
-    }
+    let labels = try labelConvention(p.labels, in: function)
     let empty: EmptyDistancePolicy
     switch p.empty_distance {
     case CMF_EMPTY_DIAGONAL: empty = .diagonal
@@ -41,6 +36,15 @@ func evaluationOptions(_ params: UnsafePointer<cmf_eval_params>?, in function: S
     return EvaluationOptions(labels: labels, nsdToleranceMM: tol < 0 ? nil : tol, emptyDistance: empty,
                              ignoreGeometry: p.ignore_geometry != 0, threads: Int(p.threads),
                              limits: try ResourceLimits.forCall(maxVoxels: Int(p.max_voxels), maxBytes: Int(p.max_bytes)))
+}
+
+/// The convention a params struct's `labels` names.
+func labelConvention(_ labels: cmf_label_convention, in function: String) throws -> LabelConvention {
+    switch labels {
+    case CMF_LABELS_BRATS2018: return .brats2018
+    case CMF_LABELS_BRATS2023: return .brats2023
+    default: throw CMFError.invalidArgument("\(function): params->labels = \(labels.rawValue) is not a cmf_label_convention")
+    }
 }
 
 /// Writes `result` into the caller's struct (the fields its struct_size covers).

@@ -8,7 +8,7 @@ struct CMFSegCommand: ParsableCommand {
         commandName: "cmfseg",
         abstract: "Brain-tumour segmentation (CMFT + CMFF) and BraTS evaluation.",
         version: CMFSegVersion.string,
-        subcommands: [DemoCommand.self, InfoCommand.self, ForwardCommand.self, BenchNiftiCommand.self, PhantomCommand.self, PreviewCommand.self, TrainCommand.self, TransferCommand.self, TranslateCommand.self, ConvertCommand.self, BenchCommand.self,
+        subcommands: [DemoCommand.self, InfoCommand.self, ForwardCommand.self, BenchNiftiCommand.self, PhantomCommand.self, PreviewCommand.self, ReportCommand.self, TrainCommand.self, TransferCommand.self, TranslateCommand.self, ConvertCommand.self, BenchCommand.self,
                       EvaluateCommand.self, SegmentCommand.self]
     )
 

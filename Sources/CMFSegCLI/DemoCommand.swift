@@ -15,7 +15,9 @@ struct DemoCommand: ParsableCommand {
 
         2. Segments it with the default model bundled with the library (or --weights), \
         scores the result against the sample's reference and draws the slice with the most \
-        tumour (reference above, segmentation below) as a PNG beside it.
+        tumour (reference above, segmentation below) as a PNG beside it, and writes the \
+        visual report of the case (report.html: slices in three planes, scores, volumes, the \
+        model's provenance; see `cmfseg report`).
 
         3. Scores a bundled real BraTS 2018 pair: the authors' CMFF prediction against the \
         ground truth of one training case.
@@ -67,6 +69,9 @@ struct DemoCommand: ParsableCommand {
         let png = folder.appendingPathComponent("\(caseFolder.lastPathComponent)_pred.png")
         let z = try writePreview(sample, prediction: result.labels, to: png)
         print("\(png.path): axial slice \(z), reference labels (top) and the segmentation (bottom)")
+        let page = folder.appendingPathComponent("report.html").path
+        try writeReport(sample, files: files, prediction: (prediction, result), model: model, to: page)
+        print("\(page): the visual report (slices in three planes, scores, volumes, the model's provenance)")
 
         print("== 3. the authors' CMFF network on a real BraTS 2018 case (bundled label pair)")
         let ref = try BundledResources.file(Self.realPair.ref).path
@@ -84,6 +89,23 @@ struct DemoCommand: ParsableCommand {
                                                 labelsTitle: "FLAIR+SEGMENTATION")
         try PNGWriter.write(try RasterImage.stacked(reference, above: predicted), to: png)
         return z
+    }
+
+    /// The report of the sample: its images and labels as generated, the segmentation as
+    /// made, with the model's provenance and the segmentation's timings.
+    private func writeReport(_ sample: PhantomCase, files: (folder: URL, images: [Modality: URL], seg: URL),
+                             prediction: (path: String, result: SegmentationResult),
+                             model: SegmentationModel, to page: String) throws {
+        var input = CaseReport.Input(name: sample.name, images: sample.images, segmentation: prediction.result.labels,
+                                     reference: sample.labels)
+        input.files = Dictionary(uniqueKeysWithValues: files.images.map { ($0.key.rawValue, $0.value.path) })
+        input.files["segmentation"] = prediction.path
+        input.files["reference"] = files.seg.path
+        input.segmentationDescription = prediction.result.summary
+        let weightFiles = weights.isEmpty ? [try BundledResources.file(SegmentationModel.defaultModelResource).path] : weights
+        input.model = CaseReport.Model(model, files: weightFiles)
+        input.segmentationTimings = prediction.result.timings
+        try CaseReport(input).write(to: page)
     }
 
     private func segmentationOptions(for model: SegmentationModel) -> SegmentationOptions {

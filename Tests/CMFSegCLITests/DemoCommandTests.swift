@@ -18,6 +18,13 @@ final class DemoCommandTests: XCTestCase {
         }
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("phantom_0000_pred.nii.gz").path))
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("phantom_0000_pred.png").path))
+        // the visual report: the sample against its reference, the bundled model's provenance
+        let page = try String(contentsOfFile: dir.appendingPathComponent("report.html").path, encoding: .utf8)
+        for text in ["Scores against the reference</h2>\n<table>", "centre of mass of the reference",
+                     "<th>training_command</th>", "The segmentation: read "] {
+            XCTAssertTrue(page.contains(text), text)
+        }
+        XCTAssertEqual(page.components(separatedBy: "src=\"data:image/png;base64,").count, 4)
         // the sample's scores: one table of WT, TC, ET before the real pair's
         let sample = r.stdout.components(separatedBy: "== 3.")[0]
         let wt = try XCTUnwrap(sample.split(separator: "\n").first { $0.hasPrefix("WT ") }, r.stdout)

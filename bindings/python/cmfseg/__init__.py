@@ -2,8 +2,9 @@
 
 A binding over libcmfseg.so and its public header include/cmfseg.h: `evaluate` and
 `Model.segment` take paths, nibabel or SimpleITK images, numpy arrays or Volumes;
-`cmfseg.cohort` runs many cases, locally or on a Dask cluster. The library's notes (what it
-inferred or fell back to) go to the `cmfseg` logger.
+`cmfseg.cohort` runs many cases, locally or on a Dask cluster; `report` writes a case's
+visual report (HTML). The library's notes (what it inferred or fell back to) go to the
+`cmfseg` logger.
 """
 from ._version import __version__
 from ._lib import lib, ABI_VERSION
@@ -12,6 +13,7 @@ from .errors import CmfsegError
 from .volume import Volume
 from .evaluation import evaluate, evaluate_files, evaluate_arrays
 from .segment import Model, CancelFlag, Segmentation
+from ._report import report
 from . import cohort
 
 if lib.cmf_abi_version() != ABI_VERSION:
@@ -25,4 +27,4 @@ def version() -> str:
 
 
 __all__ = ["__version__", "version", "CmfsegError", "Volume", "evaluate", "evaluate_files",
-           "evaluate_arrays", "Model", "CancelFlag", "Segmentation", "cohort"]
+           "evaluate_arrays", "Model", "CancelFlag", "Segmentation", "report", "cohort"]
