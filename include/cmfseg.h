@@ -37,6 +37,7 @@
  *   defaults (params) or are left untouched (results). struct_size < 4 is INVALID_ARGUMENT.
  *   Params structs end in reserved space that later fields take over, so their size never
  *   changes: *_default_params() return them by value to callers built against any version.
+ *   Reserved space must hold zeros (as the defaults do); anything else is INVALID_ARGUMENT.
  * - Threads: every function may be called from any thread. A cmf_model and a cmf_volume
  *   are immutable after creation and may be shared by threads; a call that writes a
  *   handle's out-parameter or frees it must not race with other use of that handle.
@@ -476,6 +477,7 @@ typedef struct cmf_report_params {
                                       page lists                                            */
     size_t weight_count;           /* default 0                                              */
     int32_t threads;               /* OpenMP threads of the scoring; <= 0: the default       */
+    int64_t reserved[8];           /* zero; later fields take its place                      */
 } cmf_report_params;
 
 /* The defaults above (struct_size set). */

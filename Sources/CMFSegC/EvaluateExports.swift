@@ -10,12 +10,13 @@ public func cmf_eval_default_params() -> cmf_eval_params {
                     labels: CMF_LABELS_BRATS2018, nsd_tolerance_mm: -1,
                     empty_distance: CMF_EMPTY_DIAGONAL, empty_distance_value: 0,
                     ignore_geometry: 0, threads: 0, max_voxels: 0, max_bytes: 0,
-                    reserved: (0, 0, 0, 0, 0, 0, 0, 0))
+                    reserved: noReservedFields)
 }
 
 /// The evaluation options a params struct (or NULL: the defaults) asks for.
 func evaluationOptions(_ params: UnsafePointer<cmf_eval_params>?, in function: String) throws -> EvaluationOptions {
     let p = try readParams(params, over: cmf_eval_default_params(), "cmf_eval", in: function)
+    try requireZero(p.reserved, in: function)
     let labels = try labelConvention(p.labels, in: function)
     let empty: EmptyDistancePolicy
     switch p.empty_distance {

@@ -6,7 +6,7 @@ import CMFSegABI
 @_cdecl("cmf_report_default_params")
 public func cmf_report_default_params() -> cmf_report_params {
     cmf_report_params(struct_size: UInt32(MemoryLayout<cmf_report_params>.size), labels: CMF_LABELS_BRATS2018,
-                      weights: nil, weight_count: 0, threads: 0)
+                      weights: nil, weight_count: 0, threads: 0, reserved: noReservedFields)
 }
 
 @_cdecl("cmf_write_report")
@@ -20,6 +20,7 @@ public func cmf_write_report(_ caseDir: UnsafePointer<CChar>?, _ segPath: Unsafe
         let ref = try refPath.map { try path($0, "ref_path", in: f) }
         let out = try path(outPath, "out_path", in: f)
         let p = try readParams(params, over: cmf_report_default_params(), "params", in: f)
+        try requireZero(p.reserved, in: f)
         let options = EvaluationOptions(labels: try labelConvention(p.labels, in: f), threads: Int(p.threads))
         guard p.weight_count <= 4096 else {
             throw CMFError.invalidArgument("\(f): params->weight_count = \(p.weight_count) weight files is implausible")

@@ -131,7 +131,7 @@ public func cmf_segment_default_params() -> cmf_segment_params {
         cancel: nil,
         max_voxels: 0,
         max_bytes: 0,
-        reserved: (0, 0, 0, 0, 0, 0, 0, 0))
+        reserved: noReservedFields)
 }
 
 /// The pipeline options a params struct asks for, on top of the model's defaults.
@@ -148,6 +148,7 @@ private func options(_ p: cmf_segment_params, model: SegmentationModel, in f: St
         o.window.patch = shape
     }
     o.preprocess.nonFinite = p.nonfinite_to_zero != 0 ? .replaceWithZero : .error
+    try requireZero(p.reserved, in: f)
     o.limits = try ResourceLimits.forCall(maxVoxels: Int(p.max_voxels), maxBytes: Int(p.max_bytes))
     if p.postprocess == 0 {
         o.postProcess = nil

@@ -4,17 +4,25 @@ import Foundation
 
 // cmf_volume_*: 3-D images with their NIfTI geometry (include/cmfseg.h, "Volumes").
 
-/// What a `cmf_volume *` points to: a retained box around an immutable ImageVolume.
-/// The voxel array is never mutated after creation, so `cmf_volume_data` can lend a
-/// pointer to its storage for the box's lifetime.
+/// What a `cmf_volume *` points to: a retained box owning an immutable volume's voxels in
+/// a buffer of its own, so that `cmf_volume_data` lends a pointer that stays valid for the
+/// box's lifetime (an array's storage is only promised inside `withUnsafeBufferPointer`).
 final class VolumeBox {
-    let volume: ImageVolume
-    let data: UnsafePointer<Float>
+    let shape: Shape3
+    let geometry: Geometry
+    let data: UnsafeMutableBufferPointer<Float>
 
     init(_ volume: ImageVolume) {
-        self.volume = volume
-        self.data = volume.voxels.withUnsafeBufferPointer { $0.baseAddress! }
+        shape = volume.shape
+        geometry = volume.geometry
+        data = .allocate(capacity: volume.voxels.count)
+        _ = data.initialize(from: volume.voxels)
     }
+
+    deinit { data.deallocate() }
+
+    /// The volume for the library's calls, which take arrays: a copy of the voxels.
+    var volume: ImageVolume { ImageVolume(shape: shape, geometry: geometry, voxels: Array(data)) }
 
     /// A new handle owning a reference to a box for `volume` (freed by cmf_volume_free).
     static func handle(_ volume: ImageVolume) -> OpaquePointer {
@@ -26,9 +34,9 @@ final class VolumeBox {
         Unmanaged<VolumeBox>.fromOpaque(UnsafeRawPointer(handle)).takeUnretainedValue()
     }
 
-    /// The volume behind a handle argument, or the uniform NULL error.
-    static func volume(_ handle: OpaquePointer?, _ name: String, in function: String) throws -> ImageVolume {
-        from(try required(handle, name, in: function)).volume
+    /// The box behind a handle argument, or the uniform NULL error.
+    static func box(_ handle: OpaquePointer?, _ name: String, in function: String) throws -> VolumeBox {
+        from(try required(handle, name, in: function))
     }
 }
 
@@ -64,7 +72,7 @@ public func cmf_volume_free(_ volume: OpaquePointer?) {
 @_cdecl("cmf_volume_dims")
 public func cmf_volume_dims(_ volume: OpaquePointer?, _ dims: UnsafeMutablePointer<Int64>?) -> cmf_status {
     guarded {
-        let v = try VolumeBox.volume(volume, "volume", in: "cmf_volume_dims")
+        let v = try VolumeBox.box(volume, "volume", in: "cmf_volume_dims")
         let dims = try required(dims, "dims", in: "cmf_volume_dims")
         dims[0] = Int64(v.shape.nx); dims[1] = Int64(v.shape.ny); dims[2] = Int64(v.shape.nz)
     }
@@ -73,7 +81,7 @@ public func cmf_volume_dims(_ volume: OpaquePointer?, _ dims: UnsafeMutablePoint
 @_cdecl("cmf_volume_spacing")
 public func cmf_volume_spacing(_ volume: OpaquePointer?, _ spacing: UnsafeMutablePointer<Double>?) -> cmf_status {
     guarded {
-        let v = try VolumeBox.volume(volume, "volume", in: "cmf_volume_spacing")
+        let v = try VolumeBox.box(volume, "volume", in: "cmf_volume_spacing")
         let spacing = try required(spacing, "spacing", in: "cmf_volume_spacing")
         for i in 0..<3 { spacing[i] = v.geometry.spacing[i] }
     }
@@ -82,7 +90,7 @@ public func cmf_volume_spacing(_ volume: OpaquePointer?, _ spacing: UnsafeMutabl
 @_cdecl("cmf_volume_affine")
 public func cmf_volume_affine(_ volume: OpaquePointer?, _ affine: UnsafeMutablePointer<Double>?) -> cmf_status {
     guarded {
-        let v = try VolumeBox.volume(volume, "volume", in: "cmf_volume_affine")
+        let v = try VolumeBox.box(volume, "volume", in: "cmf_volume_affine")
         let affine = try required(affine, "affine", in: "cmf_volume_affine")
         for (i, a) in v.geometry.affine.enumerated() { affine[i] = a }
     }
@@ -91,14 +99,14 @@ public func cmf_volume_affine(_ volume: OpaquePointer?, _ affine: UnsafeMutableP
 @_cdecl("cmf_volume_data")
 public func cmf_volume_data(_ volume: OpaquePointer?) -> UnsafePointer<Float>? {
     guard let volume else { return nil }
-    return VolumeBox.from(volume).data
+    return UnsafePointer(VolumeBox.from(volume).data.baseAddress)
 }
 
 @_cdecl("cmf_volume_write")
 public func cmf_volume_write(_ volume: OpaquePointer?, _ path: UnsafePointer<CChar>?, _ dtype: cmf_dtype) -> cmf_status {
     guarded {
         let f = "cmf_volume_write"
-        let v = try VolumeBox.volume(volume, "volume", in: f)
+        let v = try VolumeBox.box(volume, "volume", in: f).volume
         let file = try CMFSegC.path(path, "path", in: f)
         switch dtype {
         case CMF_DTYPE_FLOAT32:

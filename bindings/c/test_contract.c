@@ -78,6 +78,9 @@ static void evaluation(const char *fixtures) {
     longer.p = cmf_eval_default_params();
     longer.p.struct_size = sizeof longer;
     CHECK(cmf_evaluate_labels(a, a, 2, 2, 2, sp, &longer.p, &r) == CMF_OK, "params longer than ours");
+    p = cmf_eval_default_params();
+    p.reserved[5] = 1;   /* reserved space must stay zero */
+    CHECK(cmf_evaluate_labels(a, a, 2, 2, 2, sp, &p, &r) == INVALID, "reserved not zero");
     r.struct_size = 3;
     CHECK(cmf_evaluate_labels(a, a, 2, 2, 2, sp, NULL, &r) == INVALID, "result struct_size 3");
 
@@ -132,6 +135,16 @@ static void models(const char *fixtures) {
     p.struct_size = 1;
     CHECK(cmf_segment(model, v[0], v[1], v[2], v[3], &p, &labels, NULL, NULL) == INVALID, "params struct_size 1");
     CHECK(labels == sentinel_volume(), "labels untouched on failure");
+    p = cmf_segment_default_params();
+    p.patch[0] = p.patch[1] = p.patch[2] = 262144;   /* the memory estimate must not overflow */
+    CHECK(cmf_segment(model, v[0], v[1], v[2], v[3], &p, &labels, NULL, NULL) == INVALID, "huge patch");
+    p.patch[0] = p.patch[1] = p.patch[2] = 16;
+    p.threads = INT32_MAX;   /* more threads than any machine: capped by OpenMP, not a crash */
+    p.max_voxels = 1;        /* ... and refused by the limits before any work */
+    CHECK(cmf_segment(model, v[0], v[1], v[2], v[3], &p, &labels, NULL, NULL) == CMF_ERR_OUT_OF_MEMORY, "limits");
+    p = cmf_segment_default_params();
+    p.reserved[0] = -1;
+    CHECK(cmf_segment(model, v[0], v[1], v[2], v[3], &p, &labels, NULL, NULL) == INVALID, "segment reserved not zero");
     cmf_segment_info info;
     info.struct_size = 2;
     p = cmf_segment_default_params();

@@ -127,8 +127,8 @@ public struct CohortEvaluation: Sendable {
                 let t0 = DispatchTime.now().uptimeNanoseconds
                 var t1 = t0
                 let r = Result { () throws -> EvaluationResult in
-                    let ref = try Nifti.readLabels(p.reference)
-                    let pred = try Nifti.readLabels(p.prediction)
+                    let ref = try Nifti.readLabels(p.reference, limits: evaluator.options.limits)
+                    let pred = try Nifti.readLabels(p.prediction, limits: evaluator.options.limits)
                     t1 = DispatchTime.now().uptimeNanoseconds
                     return try evaluator.evaluate(reference: ref, prediction: pred,
                                                   referenceName: p.reference, predictionName: p.prediction)

@@ -28,6 +28,11 @@ enum FileBytes {
         var got = 0
         while got < count {
             let n = buf.withUnsafeMutableBytes { gzread(f, $0.baseAddress! + got, UInt32(count - got)) }
+            if n < 0 && got == 0 {
+                // zlib found the stream broken before handing out a byte (a small file whose
+                // checksum does not match, damaged deflate data at the start)
+                throw CMFError.format("cannot read \(path): the gzip stream is corrupt")
+            }
             if n <= 0 { break }
             got += Int(n)
         }
@@ -91,7 +96,7 @@ enum FileBytes {
         guard let d = libdeflate_alloc_decompressor() else { return .failure(ShortStream(found: 0, corrupt: false)) }
         defer { libdeflate_free_decompressor(d) }
         var inPos = 0, outPos = 0
-        var needStreaming = false
+        var needStreaming = false, badData = false
         compressed.withUnsafeBytes { src in
             out.withUnsafeMutableBytes { dst in
                 // Either is empty only when there is nothing to inflate or nowhere to put it.
@@ -109,12 +114,24 @@ enum FileBytes {
                         // More content than expected (INSUFFICIENT_SPACE) or a broken stream:
                         // zlib streams exactly what is needed and tells how far it gets.
                         needStreaming = true
+                        badData = r == LIBDEFLATE_BAD_DATA
                         break
                     }
                 }
             }
         }
-        if needStreaming { return streamInflate(compressed, from: inPos, into: &out, at: outPos, expected: expected) }
+        if needStreaming {
+            let streamed = streamInflate(compressed, from: inPos, into: &out, at: outPos, expected: expected)
+            guard case .success = streamed else { return streamed }
+            // zlib stops once it has `expected` bytes, before the member's checksum. Either
+            // libdeflate read the whole member and found it broken (a bad CRC, or damage
+            // further on), or the member holds more than the header promised: then its
+            // checksum is verified by inflating the rest into scratch space.
+            if badData || inflatedSize(compressed, upTo: .max).corrupt {
+                return .failure(ShortStream(found: expected, corrupt: true))
+            }
+            return streamed
+        }
         return outPos == expected ? .success(out) : .failure(ShortStream(found: outPos, corrupt: false))
     }
 

@@ -6,7 +6,7 @@ extension Nifti {
     /// array of shape (nx, ny, nz, channels)), pixdim[4] = 1, no intent code, the first
     /// volume's geometry. Atomic, as ``write(_:to:description:)-(ImageVolume,_,_)``.
     /// - Throws: `CMFError.invalidArgument` (no volume, grids differ, more than 32767
-    ///   channels, a `.hdr`/`.img` path), `CMFError.io`.
+    ///   channels, a path not ending in .nii or .nii.gz), `CMFError.io`.
     public static func write(channels: [ImageVolume], to path: String, description: String? = nil) throws {
         try AtomicFile.write([(path, channelsContent(channels, path: path, description: description))])
     }
@@ -17,9 +17,7 @@ extension Nifti {
         guard channels.count <= Int(Int16.max) else {
             throw CMFError.invalidArgument("cannot write \(path): \(channels.count) channels exceed NIfTI-1's 32767")
         }
-        guard !NiftiPaths.resolve(path).isPair else {
-            throw CMFError.invalidArgument("cannot write \(path): a 4-D image must be a single .nii or .nii.gz file")
-        }
+        try NiftiPaths.requireSingleFile(path, what: "a 4-D image")
         for v in channels where v.shape != first.shape || v.voxels.count != first.shape.count || !v.geometry.matches(first.geometry, tolerance: 0) {
             throw CMFError.invalidArgument("cannot write \(path): channels are not on one grid")
         }
@@ -43,9 +41,7 @@ extension Nifti {
     /// The bytes of a uint8 label map file (single `.nii` / `.nii.gz`), for writing several
     /// files together.
     static func labelsContent(_ labels: LabelMap, path: String, description: String?) throws -> AtomicFile.Content {
-        guard !NiftiPaths.resolve(path).isPair else {
-            throw CMFError.invalidArgument("cannot write \(path): write the label map as a single .nii or .nii.gz file")
-        }
+        try NiftiPaths.requireSingleFile(path, what: "the label map")
         let header = try composeHeader(shape: labels.shape, geometry: labels.geometry, datatype: .uint8,
                                        single: true, description: description, path: path)
         return try labels.voxels.withUnsafeBytes { try owned(encode(header + [0, 0, 0, 0], $0, gzip: NiftiPaths.wantsGzip(path), path: path)) }

@@ -172,6 +172,8 @@ public enum Nifti {
         try LargeBuffer.requireAllocatable(needed, for: header.dataPath)
         switch FileBytes.inflate(raw, expected: needed) {
         case .success(let b): return b
+        case .failure(let short) where short.corrupt && short.found >= needed:
+            throw CMFError.format("cannot read \(header.dataPath): the gzip stream is corrupt (bad data or a checksum that does not match)")
         case .failure(let short):
             throw truncated(header, found: max(0, short.found - header.voxOffset),
                             detail: short.corrupt ? "the gzip stream is corrupt" : nil)

@@ -29,6 +29,16 @@ struct NiftiPaths: Equatable {
     /// True when `path` asks for gzip output.
     static func wantsGzip(_ path: String) -> Bool { path.lowercased().hasSuffix(".gz") }
 
+    /// Outputs that NIfTI keeps in one file (a 4-D image, a segmentation's label map): `path`
+    /// must end in .nii or .nii.gz.
+    /// - Throws: `CMFError.invalidArgument` naming the path and `what` it is.
+    static func requireSingleFile(_ path: String, what: String) throws {
+        let lower = path.lowercased()
+        guard lower.hasSuffix(".nii") || lower.hasSuffix(".nii.gz") else {
+            throw CMFError.invalidArgument("cannot write \(path): write \(what) as a single .nii or .nii.gz file")
+        }
+    }
+
     /// True when `path` has a suffix the writer knows.
     static func isWritable(_ path: String) -> Bool {
         let lower = path.lowercased()

@@ -45,13 +45,13 @@ public enum PostProcessor {
         let nx = Int64(grid.nx), ny = Int64(grid.ny), nz = Int64(grid.nz)
         let rc = classes.withUnsafeBufferPointer { c in
             dilated.withUnsafeMutableBufferPointer { d in
-                cmfk_dilate_cross_u8(c.baseAddress, d.baseAddress, nx, ny, nz, Int32(options.groupingDilation), Int32(threads))
+                cmfk_dilate_cross_u8(c.baseAddress, d.baseAddress, nx, ny, nz, Int32(options.groupingDilation), Int32(clamping: threads))
             }
         }
         try check(Int64(rc), "dilation")
         let count = dilated.withUnsafeBufferPointer { d in
             labels.withUnsafeMutableBufferPointer { l in
-                cmfk_components_u8(d.baseAddress, nx, ny, nz, Int32(options.connectivity), l.baseAddress, nil, 0, Int32(threads))
+                cmfk_components_u8(d.baseAddress, nx, ny, nz, Int32(options.connectivity), l.baseAddress, nil, 0, Int32(clamping: threads))
             }
         }
         try check(count, "connected components")

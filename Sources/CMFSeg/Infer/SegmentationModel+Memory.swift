@@ -19,8 +19,16 @@ extension SegmentationModel {
     func checkLimits(files paths: [Modality: String], options: SegmentationOptions) throws {
         guard let first = paths.values.sorted().first else { return }
         let grid = try Nifti.readHeader(first).shape
+        try checkLimits(grid: grid, inputBytes: 4 * paths.count * grid.count, options: options,
+                        what: "segmenting \(first) (\(grid))")
+    }
+
+    /// The window's bounds first (they keep the estimate's arithmetic far from overflow),
+    /// then the grid and the estimate plus `inputBytes` against the limits.
+    func checkLimits(grid: Shape3, inputBytes: Int, options: SegmentationOptions, what: String) throws {
+        try options.window.validate(sizeMultiple: 16)
         try (options.limits ?? ResourceLimits.current()).check(
-            voxels: grid.count, bytes: 4 * paths.count * grid.count + estimatedBytes(grid: grid, options: options),
-            for: "segmenting \(first) (\(grid)) with \(options.window.patch) windows")
+            voxels: grid.count, bytes: inputBytes + estimatedBytes(grid: grid, options: options),
+            for: "\(what) with \(options.window.patch) windows")
     }
 }

@@ -17,9 +17,7 @@ extension SegmentationModel {
             throw CMFError.invalidArgument("\(input.name(a)) is given without \(b.rawValue): give both images of a pair (t1 + t1ce, t2 + flair) or neither")
         }
         if let grid = input.volumes.values.first?.shape {
-            try (options.limits ?? ResourceLimits.current()).check(
-                voxels: grid.count, bytes: estimatedBytes(grid: grid, options: options),
-                for: "segmenting a \(grid) case with \(options.window.patch) windows")
+            try checkLimits(grid: grid, inputBytes: 0, options: options, what: "segmenting a \(grid) case")
         }
         var predictor = try predictor(available: Set(input.available), threads: options.threads)
         predictor.context.isCancelled = control.isCancelled   // polled between layers too
@@ -37,6 +35,8 @@ extension SegmentationModel {
     /// - Throws: as ``segment(_:options:control:)``, plus reading and writing errors.
     public func segmentFiles(_ paths: [Modality: String], output: String, probabilitiesPath: String? = nil,
                              options: SegmentationOptions, control: InferenceControl = InferenceControl()) throws -> SegmentationResult {
+        try NiftiPaths.requireSingleFile(output, what: "the label map")
+        if let probabilitiesPath { try NiftiPaths.requireSingleFile(probabilitiesPath, what: "the probabilities (a 4-D image)") }
         try AtomicFile.checkDestinations([output] + (probabilitiesPath.map { [$0] } ?? []), inputs: Array(paths.values))
         try checkLimits(files: paths, options: options)
         var clock = Date()

@@ -97,7 +97,7 @@ struct AnatomyWarp {
                                                         template.dataBox, mp.baseAddress,
                                                         p[1].baseAddress, p[2].baseAddress, p[3].baseAddress,
                                                         op.baseAddress, Int64(shape.nx), Int64(shape.ny), Int64(shape.nz),
-                                                        Int32(threads))
+                                                        Int32(clamping: threads))
                             }
                         }
                     }

@@ -70,7 +70,7 @@ struct ContrastSynthesis {
             let sigma = Float(noiseFraction[m] ?? 0.03) * scale * v[2]
             img.withUnsafeMutableBufferPointer { o in
                 tissue.brain.withUnsafeBufferPointer { b in
-                    cmfk_rician_noise_f32(o.baseAddress, b.baseAddress, Int64(n), sigma, key, Int32(threads))
+                    cmfk_rician_noise_f32(o.baseAddress, b.baseAddress, Int64(n), sigma, key, Int32(clamping: threads))
                 }
             }
             out[m] = img

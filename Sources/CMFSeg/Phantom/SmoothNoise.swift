@@ -25,7 +25,7 @@ enum SmoothNoise {
             out.withUnsafeMutableBufferPointer { o in
                 cmfk_bspline_upsample_f32(c.baseAddress, Int64(cx), Int64(cy), Int64(cz),
                                           o.baseAddress, Int64(shape.nx), Int64(shape.ny), Int64(shape.nz),
-                                          step.x, step.y, step.z, Int32(threads))
+                                          step.x, step.y, step.z, Int32(clamping: threads))
             }
         }
         guard rc == 0 else {

@@ -67,7 +67,7 @@ public enum Adam {
                     v.storage.withUnsafeMutableBufferPointer { vv in
                         cmfk_adam_f32(p.baseAddress, g.baseAddress, mm.baseAddress, vv.baseAddress, Int64(count),
                                       options.learningRate, options.beta1, options.beta2, options.eps,
-                                      options.weightDecay, Int64(step), Int32(threads))
+                                      options.weightDecay, Int64(step), Int32(clamping: threads))
                     }
                 }
             }

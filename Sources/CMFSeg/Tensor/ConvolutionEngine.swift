@@ -159,7 +159,7 @@ func runConvolutionBackwardData(_ kernel: ConvBackwardDataKernel, name: String, 
             gradInput.storage.withUnsafeMutableBufferPointer { gi in
                 kernel(g.baseAddress, s.n, s.ci, Int64(i[2]), Int64(i[3]), Int64(i[4]), wt.baseAddress, s.co,
                        Int64(k[2]), Int64(k[3]), Int64(k[4]), Int64(geometry.stride), Int64(geometry.padding),
-                       gi.baseAddress, Int32(threads))
+                       gi.baseAddress, Int32(clamping: threads))
             }
         }
     }
@@ -182,7 +182,7 @@ func runConvolutionBackwardWeights(_ kernel: ConvBackwardWeightsKernel, name: St
                 gradBias.storage.withUnsafeMutableBufferPointer { gb in
                     kernel(x.baseAddress, s.n, s.ci, Int64(i[2]), Int64(i[3]), Int64(i[4]), g.baseAddress, s.co,
                            Int64(k[2]), Int64(k[3]), Int64(k[4]), Int64(geometry.stride), Int64(geometry.padding),
-                           gw.baseAddress, withBias ? gb.baseAddress : nil, Int32(threads))
+                           gw.baseAddress, withBias ? gb.baseAddress : nil, Int32(clamping: threads))
                 }
             }
         }

@@ -43,7 +43,7 @@ public enum Loss {
                 dice.withUnsafeMutableBufferPointer { dk in
                     grad.storage.withUnsafeMutableBufferPointer { g in
                         cmfk_soft_dice_f32(p.baseAddress, l.baseAddress, Int64(n), Int64(c), Int64(plane), eps, &loss,
-                                           dk.baseAddress, g.baseAddress, Int32(threads))
+                                           dk.baseAddress, g.baseAddress, Int32(clamping: threads))
                     }
                 }
             }
@@ -68,7 +68,7 @@ public enum Loss {
         let rc = a.storage.withUnsafeBufferPointer { x in
             b.storage.withUnsafeBufferPointer { y in
                 grad.storage.withUnsafeMutableBufferPointer { g in
-                    cmfk_l1_loss_f32(x.baseAddress, y.baseAddress, Int64(count), &loss, g.baseAddress, Int32(threads))
+                    cmfk_l1_loss_f32(x.baseAddress, y.baseAddress, Int64(count), &loss, g.baseAddress, Int32(clamping: threads))
                 }
             }
         }
@@ -101,7 +101,7 @@ public enum Loss {
         let count = x.count
         let rc = x.storage.withUnsafeBufferPointer { v in
             grad.storage.withUnsafeMutableBufferPointer { g in
-                cmfk_mse_const_loss_f32(v.baseAddress, Int64(count), target, &loss, g.baseAddress, Int32(threads))
+                cmfk_mse_const_loss_f32(v.baseAddress, Int64(count), target, &loss, g.baseAddress, Int32(clamping: threads))
             }
         }
         try kernelCheck(rc, "MSE loss")

@@ -47,12 +47,12 @@ func runConvolution(_ kernel: ConvKernel, name: String, input: Tensor, weight: T
                     return bias.storage.withUnsafeBufferPointer { b in
                         kernel(x.baseAddress, Int64(s[0]), Int64(s[1]), Int64(s[2]), Int64(s[3]), Int64(s[4]),
                                wt.baseAddress, b.baseAddress, Int64(k[0]), Int64(k[2]), Int64(k[3]), Int64(k[4]),
-                               Int64(geometry.stride), Int64(geometry.padding), o.baseAddress, Int32(threads))
+                               Int64(geometry.stride), Int64(geometry.padding), o.baseAddress, Int32(clamping: threads))
                     }
                 }
                 return kernel(x.baseAddress, Int64(s[0]), Int64(s[1]), Int64(s[2]), Int64(s[3]), Int64(s[4]),
                               wt.baseAddress, nil, Int64(k[0]), Int64(k[2]), Int64(k[3]), Int64(k[4]),
-                              Int64(geometry.stride), Int64(geometry.padding), o.baseAddress, Int32(threads))
+                              Int64(geometry.stride), Int64(geometry.padding), o.baseAddress, Int32(clamping: threads))
             }
         }
     }

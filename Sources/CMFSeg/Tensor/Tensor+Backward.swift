@@ -36,7 +36,7 @@ extension Tensor {
                 gradOutput.storage.withUnsafeBufferPointer { gy in
                     grad.storage.withUnsafeMutableBufferPointer { g in
                         cmfk_instnorm_lrelu_backward_f32(y.baseAddress, gy.baseAddress, Int64(n * c), Int64(plane),
-                                                         inv.baseAddress, slope, g.baseAddress, Int32(threads))
+                                                         inv.baseAddress, slope, g.baseAddress, Int32(clamping: threads))
                     }
                 }
             }
@@ -63,7 +63,7 @@ extension Tensor {
             gradOutput.storage.withUnsafeBufferPointer { g in
                 grad.storage.withUnsafeMutableBufferPointer { gi in
                     cmfk_maxpool2_backward_f32(x.baseAddress, Int64(n * c), Int64(d), Int64(h), Int64(w), g.baseAddress,
-                                               gi.baseAddress, Int32(threads))
+                                               gi.baseAddress, Int32(clamping: threads))
                 }
             }
         }
@@ -85,7 +85,7 @@ extension Tensor {
         let rc = storage.withUnsafeBufferPointer { g in
             grad.storage.withUnsafeMutableBufferPointer { gi in
                 cmfk_upsample2_trilinear_backward_f32(g.baseAddress, Int64(n * c), Int64(d), Int64(h), Int64(w),
-                                                      gi.baseAddress, Int32(threads))
+                                                      gi.baseAddress, Int32(clamping: threads))
             }
         }
         try kernelCheck(rc, "up-sampling backward")
@@ -106,7 +106,7 @@ extension Tensor {
         let rc = storage.withUnsafeBufferPointer { s in
             grad.storage.withUnsafeMutableBufferPointer { g in
                 cmfk_softmax_channels_backward_f32(s.baseAddress, g.baseAddress, Int64(n), Int64(c), Int64(plane),
-                                                   g.baseAddress, Int32(threads))
+                                                   g.baseAddress, Int32(clamping: threads))
             }
         }
         try kernelCheck(rc, "softmax backward")
@@ -142,7 +142,7 @@ extension Tensor {
                                                                     m.baseAddress! + (s * mc + channel) * plane,
                                                                     g.baseAddress! + s * c * plane,
                                                                     ox.baseAddress! + s * c * plane,
-                                                                    om.baseAddress! + s * plane, Int32(threads))
+                                                                    om.baseAddress! + s * plane, Int32(clamping: threads))
                             }
                         }
                     }
@@ -160,7 +160,7 @@ extension Tensor {
         let count = storage.count
         let rc = storage.withUnsafeMutableBufferPointer { a in
             other.storage.withUnsafeBufferPointer { b in
-                cmfk_add_f32(a.baseAddress, b.baseAddress, Int64(count), Int32(threads))
+                cmfk_add_f32(a.baseAddress, b.baseAddress, Int64(count), Int32(clamping: threads))
             }
         }
         try kernelCheck(rc, "add")
@@ -170,7 +170,7 @@ extension Tensor {
     public func sumOfSquares(threads: Int) throws -> Double {
         var out = 0.0
         let count = storage.count
-        let rc = storage.withUnsafeBufferPointer { cmfk_sum_squares_f32($0.baseAddress, Int64(count), &out, Int32(threads)) }
+        let rc = storage.withUnsafeBufferPointer { cmfk_sum_squares_f32($0.baseAddress, Int64(count), &out, Int32(clamping: threads)) }
         try kernelCheck(rc, "sum of squares")
         return out
     }

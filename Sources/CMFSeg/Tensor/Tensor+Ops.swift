@@ -11,7 +11,7 @@ extension Tensor {
         let (n, c, _, _, _) = try dims5("instance norm input")
         let plane = planeCount
         let rc = storage.withUnsafeMutableBufferPointer {
-            cmfk_instnorm_lrelu_f32($0.baseAddress, Int64(n * c), Int64(plane), eps, slope, Int32(threads))
+            cmfk_instnorm_lrelu_f32($0.baseAddress, Int64(n * c), Int64(plane), eps, slope, Int32(clamping: threads))
         }
         try kernelCheck(rc, "instance norm")
     }
@@ -26,7 +26,7 @@ extension Tensor {
         let rc = storage.withUnsafeMutableBufferPointer { x in
             invStd.withUnsafeMutableBufferPointer { inv in
                 cmfk_instnorm_lrelu_train_f32(x.baseAddress, Int64(n * c), Int64(plane), eps, slope, inv.baseAddress,
-                                              Int32(threads))
+                                              Int32(clamping: threads))
             }
         }
         try kernelCheck(rc, "instance norm")
@@ -37,7 +37,7 @@ extension Tensor {
     public mutating func leakyReLU(slope: Float, threads: Int) throws {
         let count = storage.count
         let rc = storage.withUnsafeMutableBufferPointer {
-            cmfk_lrelu_f32($0.baseAddress, Int64(count), slope, Int32(threads))
+            cmfk_lrelu_f32($0.baseAddress, Int64(count), slope, Int32(clamping: threads))
         }
         try kernelCheck(rc, "leaky ReLU")
     }
@@ -49,7 +49,7 @@ extension Tensor {
         var out = Tensor(uninitializedShape: [n, c, d / 2, h / 2, w / 2])
         let rc = storage.withUnsafeBufferPointer { src in
             out.storage.withUnsafeMutableBufferPointer { dst in
-                cmfk_maxpool2_f32(src.baseAddress, Int64(n * c), Int64(d), Int64(h), Int64(w), dst.baseAddress, Int32(threads))
+                cmfk_maxpool2_f32(src.baseAddress, Int64(n * c), Int64(d), Int64(h), Int64(w), dst.baseAddress, Int32(clamping: threads))
             }
         }
         try kernelCheck(rc, "max-pool")
@@ -62,7 +62,7 @@ extension Tensor {
         var out = Tensor(uninitializedShape: [n, c, 2 * d, 2 * h, 2 * w])
         let rc = storage.withUnsafeBufferPointer { src in
             out.storage.withUnsafeMutableBufferPointer { dst in
-                cmfk_upsample2_trilinear_f32(src.baseAddress, Int64(n * c), Int64(d), Int64(h), Int64(w), dst.baseAddress, Int32(threads))
+                cmfk_upsample2_trilinear_f32(src.baseAddress, Int64(n * c), Int64(d), Int64(h), Int64(w), dst.baseAddress, Int32(clamping: threads))
             }
         }
         try kernelCheck(rc, "up-sampling")
@@ -74,7 +74,7 @@ extension Tensor {
         let (n, c, _, _, _) = try dims5("softmax input")
         let plane = planeCount
         let rc = storage.withUnsafeMutableBufferPointer {
-            cmfk_softmax_channels_f32($0.baseAddress, Int64(n), Int64(c), Int64(plane), $0.baseAddress, Int32(threads))
+            cmfk_softmax_channels_f32($0.baseAddress, Int64(n), Int64(c), Int64(plane), $0.baseAddress, Int32(clamping: threads))
         }
         try kernelCheck(rc, "softmax")
     }
@@ -121,7 +121,7 @@ extension Tensor {
                     for s in 0..<n where rc == 0 {
                         rc = cmfk_mul_channels_f32(x.baseAddress! + s * c * plane, Int64(c), Int64(plane),
                                                    m.baseAddress! + (s * mc + channel) * plane,
-                                                   o.baseAddress! + s * c * plane, Int32(threads))
+                                                   o.baseAddress! + s * c * plane, Int32(clamping: threads))
                     }
                 }
             }

@@ -163,9 +163,34 @@ final class NiftiBadInputTests: XCTestCase {
         assertFails(try save(big, "big.nii"), "format", "truncated (expected 4096000000 bytes")
     }
 
+    func testGzipChecksumMismatchIsCorruptNotSilentlyRead() throws {
+        let path = try save(try validFile(), "crc.nii.gz", gzip: true)
+        var bytes = Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[bytes.count - 8] ^= 0xFF   // the member's CRC-32 (8 bytes from the end, before ISIZE)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        assertFails(path, "format", "the gzip stream is corrupt")
+        // larger: the header inflates fine, the voxels' member fails its checksum; with
+        // exactly the promised bytes, and with more than promised
+        var big = try validFile()
+        put(&big, 42, Int16(50)); put(&big, 44, Int16(40)); put(&big, 46, Int16(30))
+        big = Array(big.prefix(352)) + [UInt8](repeating: 7, count: 50 * 40 * 30 * 2)
+        for (name, bytes) in [("crc-exact.nii.gz", big), ("crc-more.nii.gz", big + [1, 2, 3])] {
+            let bigPath = try save(bytes, name, gzip: true)
+            XCTAssertEqual(try Nifti.readImage(bigPath).voxels.first, 1799)   // intact: reads
+            var b = Array(try Data(contentsOf: URL(fileURLWithPath: bigPath)))
+            b[b.count - 8] ^= 0xFF
+            try Data(b).write(to: URL(fileURLWithPath: bigPath))
+            XCTAssertNoThrow(try Nifti.readHeader(bigPath))
+            assertFails(bigPath, "format", "the gzip stream is corrupt")
+        }
+    }
+
     /// A 2.2 MB gzip file whose header promises 2 GiB: deflate's ratio allows it, so the
     /// reader counts the real size (a small scratch buffer) and refuses before allocating.
     func testHugePromiseInLargeGzipIsCountedBeforeAllocating() throws {
+        // above the default voxel cap: lift it, so that the counting itself is exercised
+        ResourceLimits.setProcessDefault(ResourceLimits(maxVoxels: 1 << 31, maxBytes: 1 << 45))
+        defer { ResourceLimits.setProcessDefault(nil) }
         var b = try validFile()
         put(&b, 42, Int16(2048)); put(&b, 44, Int16(1024)); put(&b, 46, Int16(128)); put(&b, 70, Int16(64)); put(&b, 72, Int16(64))
         let urandom = try XCTUnwrap(FileHandle(forReadingAtPath: "/dev/urandom"))

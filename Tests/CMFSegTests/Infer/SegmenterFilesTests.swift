@@ -84,6 +84,26 @@ final class SegmenterFilesTests: XCTestCase {
         XCTAssertEqual(leftovers, [])
     }
 
+    func testOutputNamesAreCheckedBeforeTheWork() throws {
+        let dir = try Fixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let paths = try writeCase(dir)
+        let model = try SegmentationModel(weightPaths: PyTorchFixtureTests.m2gFiles, context: ForwardContext(threads: 1))
+        var options = SegmentationOptions(for: model)
+        options.window.patch = Shape3(16, 16, 16)
+        let polls = Counter()
+        let control = InferenceControl(isCancelled: { polls.increment() < 0 })
+        for (labels, probabilities) in [("seg.txt", nil), ("seg.hdr", nil), ("seg.nii.gz", "p.img")] {
+            XCTAssertThrowsError(try model.segmentFiles(paths, output: dir.appendingPathComponent(labels).path,
+                                                        probabilitiesPath: probabilities.map { dir.appendingPathComponent($0).path },
+                                                        options: options, control: control)) { e in
+                guard case CMFError.invalidArgument(let m) = e else { return XCTFail("\(e)") }
+                XCTAssertTrue(m.contains("as a single .nii or .nii.gz file"), m)
+            }
+        }
+        XCTAssertEqual(polls.value, 0, "refused before any work")
+    }
+
     func testFourDimensionalAndMismatchedInputsAreRejected() throws {
         let dir = try Fixtures.scratchDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -14,7 +14,7 @@ from .evaluation import LABELS, PathLike
 class _ReportParams(ctypes.Structure):
     _fields_ = [("struct_size", ctypes.c_uint32), ("labels", ctypes.c_int),
                 ("weights", ctypes.POINTER(ctypes.c_char_p)), ("weight_count", ctypes.c_size_t),
-                ("threads", ctypes.c_int32)]
+                ("threads", ctypes.c_int32), ("reserved", ctypes.c_int64 * 8)]
 
 
 lib.cmf_report_default_params.restype = _ReportParams
