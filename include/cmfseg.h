@@ -89,7 +89,7 @@ typedef enum cmf_status {
     CMF_OK = 0,
     CMF_ERR_INVALID_ARGUMENT = 1, /* NULL pointer, out-of-range value, unknown label   */
     CMF_ERR_IO = 2,               /* file missing, unreadable, unwritable               */
-    CMF_ERR_FORMAT = 3,           /* malformed NIfTI or safetensors, unsupported dtype  */
+    CMF_ERR_FORMAT = 3,           /* malformed NIfTI or safetensors, bad NIfTI datatype */
     CMF_ERR_SHAPE = 4,            /* dims or grids that do not fit together             */
     CMF_ERR_OUT_OF_MEMORY = 5,    /* an allocation failed or would exceed the limits    */
     CMF_ERR_ABORTED = 6,          /* the progress callback or cancel flag stopped it    */
@@ -285,7 +285,7 @@ CMF_API CMF_NODISCARD cmf_status cmf_evaluate_labels(const uint8_t *ref, const u
  * evaluates them with the reference's header spacing. The two must share dims and, unless
  * params->ignore_geometry, spacing and affine.
  * Errors: as cmf_evaluate_labels, plus IO (missing or unreadable file), FORMAT (not NIfTI,
- * non-integer labels), SHAPE (dims, spacing or affine differ). */
+ * labels that are not integers in 0...255), SHAPE (dims, spacing or affine differ). */
 CMF_API CMF_NODISCARD cmf_status cmf_evaluate_files(const char *ref_path, const char *pred_path,
                                                     const cmf_eval_params *params,
                                                     cmf_eval_result *result);
@@ -314,8 +314,10 @@ typedef struct cmf_model cmf_model;
  * normalisation come from the files' metadata, or the authors' defaults for a raw PyTorch
  * export. *out receives a new model (free with cmf_model_free).
  * Errors: INVALID_ARGUMENT (NULL, n == 0), IO, FORMAT (damaged file, missing tensor,
- * bad metadata), SHAPE (mis-shaped tensor), UNSUPPORTED (a network that does not segment,
- * e.g. a generator or discriminator; an unknown normalisation). */
+ * bad metadata, a NaN or infinite weight), SHAPE (mis-shaped tensor, a size of 0),
+ * UNSUPPORTED (a tensor dtype other than F32, F16, BF16 or U8; a network that does not
+ * segment, e.g. a generator or discriminator; an unknown normalisation), OUT_OF_MEMORY
+ * (the files' decoded size beyond the limits). */
 CMF_API CMF_NODISCARD cmf_status cmf_model_load(const char *const *paths, size_t n, cmf_model **out);
 
 /* Loads the default model bundled with the library: a CMFF network trained by `cmfseg
@@ -453,9 +455,11 @@ CMF_API CMF_NODISCARD cmf_status cmf_segment(const cmf_model *model,
 /* Reads the images (NIfTI paths; NULL for both of a missing pair), segments them as
  * cmf_segment and writes the uint8 label map to labels_path with the input's geometry and
  * the summary in its descrip field; with probabilities_path non-NULL also a 4-D float32
- * NIfTI (nx, ny, nz, classes). Outputs are checked before the computation (directory
- * exists and is writable, not an input file) and written atomically: on any failure no
- * output file exists (an existing one is left unchanged).
+ * NIfTI (nx, ny, nz, classes). Outputs are checked before the computation (names end in
+ * .nii or .nii.gz, directory exists and is writable, not an input file) and written
+ * atomically, each file by temporary file + rename: on any reported failure no output file
+ * exists (an existing one is left unchanged). A process killed between the two renames
+ * keeps the new label map beside the previous probabilities (or none).
  * Errors: as cmf_segment, plus IO and FORMAT for the files. */
 CMF_API CMF_NODISCARD cmf_status cmf_segment_files(const cmf_model *model,
                                                    const char *t1_path, const char *t1ce_path,

@@ -67,6 +67,9 @@ public struct Network: Sendable {
         }
         try r.finish(arch.rawValue)
         let net = Network(architecture: arch, body: body, leakySlope: slope, metadata: meta, notes: notes)
+        guard net.inChannels > 0, net.outChannels > 0, net.baseFilters > 0 else {
+            throw CMFError.shape("\(src): a network of \(net.inChannels) input channels, \(net.outChannels) outputs and width \(net.baseFilters) computes nothing; every size must be at least 1")
+        }
         try net.checkMetadata(src)
         return net
     }

@@ -19,7 +19,7 @@ public struct WeightSet: Sendable {
 
     /// Loads and merges files.
     /// - Throws: the reader's errors; `CMFError.format` for a tensor name present in two
-    ///   files or a metadata key with different values in two files;
+    ///   files, a NaN or infinite weight, or a metadata key with different values in two files;
     ///   `.invalidArgument` for an empty list.
     public static func load(paths: [String]) throws -> WeightSet {
         guard !paths.isEmpty else { throw CMFError.invalidArgument("no weight files given") }
@@ -27,6 +27,10 @@ public struct WeightSet: Sendable {
         for path in paths {
             let file = try SafeTensorsFile.read(path: path)
             for e in file.entries {
+                // a NaN or an infinity would turn every prediction into NaN, i.e. garbage labels
+                if let i = e.tensor.storage.firstIndex(where: { !$0.isFinite }) {
+                    throw CMFError.format("\(path): tensor \"\(e.name)\" holds \(e.tensor.storage[i]) at element \(i); weights must be finite")
+                }
                 if let other = set.origin[e.name] {
                     throw CMFError.format("tensor \"\(e.name)\" is in both \(other) and \(path)")
                 }

@@ -43,7 +43,8 @@ public struct SafeTensorsFile: Sendable {
 
     /// Reads and validates a file.
     /// - Throws: `CMFError.io` if unreadable, `.format` for a damaged file, `.unsupported`
-    ///   for a dtype other than F32/F16/BF16; every message names `path`.
+    ///   for a dtype other than F32/F16/BF16/U8, `.outOfMemory` beyond the process's
+    ///   ``ResourceLimits``; every message names `path`.
     public static func read(path: String) throws -> SafeTensorsFile {
         var st = stat()
         guard stat(path, &st) == 0 else {
@@ -52,9 +53,13 @@ public struct SafeTensorsFile: Sendable {
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw CMFError.io("cannot read \(path): not a regular file")
         }
+        // Decoded tensors are float32: up to 4 bytes for each stored byte (U8), beside the file.
+        try ResourceLimits.current().check(voxels: 0, bytes: 5 * Int(st.st_size), for: "loading \(path)")
         let data: Data
         do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
+            // Read, not mapped: a file shortened by another process while mapped would stop
+            // this one with SIGBUS instead of an error.
+            data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
             throw CMFError.io("cannot read \(path): \((error as NSError).localizedDescription)")
         }

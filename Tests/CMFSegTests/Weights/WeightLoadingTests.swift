@@ -31,6 +31,26 @@ final class WeightLoadingTests: XCTestCase {
         XCTAssertTrue(m.contains("unknown") && m.contains("net_0.extra.weight"), m)
     }
 
+    func testNonFiniteWeightsAndEmptyNetworksAreRefused() throws {
+        let dir = try Fixtures.scratchDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var file = try SafeTensorsFile.read(path: Fixtures.path("pytorch/m2g_rand_fusion.safetensors"))
+        file.entries[0].tensor.storage[3] = .nan
+        let path = dir.appendingPathComponent("nan.safetensors").path
+        try file.write(to: path)
+        XCTAssertThrowsError(try WeightSet.load(paths: [path])) { e in
+            guard case CMFError.format(let m) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(m.contains("tensor \"\(file.entries[0].name)\" holds nan at element 3; weights must be finite"), m)
+        }
+        // a 4-modality U-Net with 0 classes: its shapes agree, but it would compute nothing
+        var tensors = Dictionary(uniqueKeysWithValues: try Network.random(.unet4Mod, inChannels: 4, classes: 1, baseFilters: 2, seed: 1)
+            .namedTensors())
+        tensors["conv_last.weight"] = Tensor(zeros: [0] + tensors["conv_last.weight"]!.shape.dropFirst())
+        tensors["conv_last.bias"] = Tensor(zeros: [0])
+        guard case .shape(let m)? = loadError(WeightSet(tensors: tensors)) else { return XCTFail() }
+        XCTAssertTrue(m.contains("0 outputs") && m.contains("every size must be at least 1"), m)
+    }
+
     func testDuplicateNameAcrossFilesIsAnError() {
         let f = Fixtures.path("pytorch/m2g_rand_fusion.safetensors")
         XCTAssertThrowsError(try WeightSet.load(paths: [f, f])) { e in
