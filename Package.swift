@@ -17,9 +17,11 @@ import PackageDescription
 
 // The Swift toolchain's clang does not search LLVM 14's resource dir, where Debian's libomp-dev puts omp.h.
 let ompInclude = "/usr/lib/llvm-14/lib/clang/14.0.6/include"
+// libomp.so (for linking) is only in LLVM 14's folder; at run time libomp.so.5 is found on the
+// system path (Debian's libomp5-14 links it into /usr/lib/<triplet>), so no RUNPATH is needed.
 let ompLib = "/usr/lib/llvm-14/lib"
 let openMPLinker: [LinkerSetting] = [
-    .unsafeFlags(["-L\(ompLib)", "-Xlinker", "-rpath", "-Xlinker", ompLib]),
+    .unsafeFlags(["-L\(ompLib)"]),
     .linkedLibrary("omp"),
 ]
 

@@ -1,6 +1,6 @@
 import CMFSeg
 import CMFSegABI
-import Foundation
+import Glibc
 
 // cmf_evaluate_*: BraTS metrics (include/cmfseg.h, "Evaluation").
 

@@ -1,6 +1,6 @@
 import CMFSeg
 import CMFSegABI
-import Foundation
+import Glibc
 
 /// The thread-local last-error message behind `cmf_last_error_message`, and the one place
 /// that turns Swift errors into `cmf_status` codes.

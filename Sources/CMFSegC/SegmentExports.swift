@@ -1,6 +1,6 @@
 import CMFSeg
 import CMFSegABI
-import Foundation
+import Glibc
 
 // cmf_model_*, cmf_segment*: models and segmentation (include/cmfseg.h, "Models and segmentation").
 

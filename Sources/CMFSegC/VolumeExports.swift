@@ -1,6 +1,6 @@
 import CMFSeg
 import CMFSegABI
-import Foundation
+import Glibc
 
 // cmf_volume_*: 3-D images with their NIfTI geometry (include/cmfseg.h, "Volumes").
 

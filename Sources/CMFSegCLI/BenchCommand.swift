@@ -1,6 +1,7 @@
 import ArgumentParser
 import CMFSeg
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 /// `cmfseg bench forward|case|train`: benchmarks that print numbers (never assertions).
 struct BenchCommand: ParsableCommand {
@@ -103,9 +104,9 @@ struct BenchForwardCommand: ParsableCommand {
                                ("threads", options.threads), ("seconds_per_forward", seconds), ("forward_gflop", gflop),
                                ("gflops", gflop / seconds), ("peak_rss_gib", peakResidentGiB())])
         } else {
-            print(String(format: "%@ on %@, %@ threads: forward %.3f s (%.1f GFLOP, %.1f GFLOP/s); peak RSS %.2f GiB",
-                         network.architecture.rawValue, patchText, threadsText(options.threads), seconds, gflop,
-                         gflop / seconds, peakResidentGiB()))
+            print("\(network.architecture.rawValue) on \(patchText), \(threadsText(options.threads)) threads: "
+                  + String(cFormat: "forward %.3f s (%.1f GFLOP, %.1f GFLOP/s); peak RSS %.2f GiB",
+                           seconds, gflop, gflop / seconds, peakResidentGiB()))
         }
     }
 }
@@ -150,10 +151,10 @@ struct BenchCaseCommand: ParsableCommand {
                                ("network_calls", calls), ("seconds_per_case", perCase), ("seconds_per_forward", perForward),
                                ("case_over_forward", perCase / perForward), ("peak_rss_gib", peakResidentGiB())])
         } else {
-            print(String(format: "whole case %dx%dx%d, %d network calls of %@ (overlap %.2f), %@ threads: %.2f s per case, %.2f s per forward = %.2f forwards; peak RSS %.2f GiB",
-                         grid.shape.nx, grid.shape.ny, grid.shape.nz, calls, windowText, overlap,
-                         threadsText(options.threads), perCase, perForward,
-                         perCase / perForward, peakResidentGiB()))
+            print("whole case \(grid.shape.nx)x\(grid.shape.ny)x\(grid.shape.nz), \(calls) network calls of \(windowText) "
+                  + String(cFormat: "(overlap %.2f), ", overlap) + "\(threadsText(options.threads)) threads: "
+                  + String(cFormat: "%.2f s per case, %.2f s per forward = %.2f forwards; peak RSS %.2f GiB",
+                           perCase, perForward, perCase / perForward, peakResidentGiB()))
         }
     }
 }
@@ -196,9 +197,9 @@ struct BenchTrainCommand: ParsableCommand {
                                ("seconds_per_step", step), ("seconds_per_forward", forward), ("step_over_forward", step / forward),
                                ("forward_gflop", gflop), ("peak_rss_gib", peakResidentGiB())])
         } else {
-            print(String(format: "CMFF F=%d, patch %@, %@ threads: training step %.3f s, forward %.3f s (%.1f GFLOP, %.1f GFLOP/s); step = %.2f × forward; peak RSS %.2f GiB",
-                         network.baseFilters, patchText, threadsText(options.threads), step, forward, gflop, gflop / forward,
-                         step / forward, peakResidentGiB()))
+            print("CMFF F=\(network.baseFilters), patch \(patchText), \(threadsText(options.threads)) threads: "
+                  + String(cFormat: "training step %.3f s, forward %.3f s (%.1f GFLOP, %.1f GFLOP/s); step = %.2f × forward; peak RSS %.2f GiB",
+                           step, forward, gflop, gflop / forward, step / forward, peakResidentGiB()))
         }
     }
 }

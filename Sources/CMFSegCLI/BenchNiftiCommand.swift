@@ -16,7 +16,7 @@ struct BenchNiftiCommand: ParsableCommand {
         for file in files {
             print(file)
             for row in try NiftiBenchmark.run(file, repeats: repeats) {
-                print("  \(row.name.padding(toLength: 54, withPad: " ", startingAt: 0)) median \(String(format: "%7.2f", row.medianMs)) ms   best \(String(format: "%7.2f", row.bestMs)) ms   first \(String(format: "%7.2f", row.firstMs)) ms")
+                print("  \(row.name.padded(toWidth: 54)) median \(String(cFormat: "%7.2f", row.medianMs)) ms   best \(String(cFormat: "%7.2f", row.bestMs)) ms   first \(String(cFormat: "%7.2f", row.firstMs)) ms")
             }
         }
     }

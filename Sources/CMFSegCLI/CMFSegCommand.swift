@@ -1,6 +1,6 @@
 import ArgumentParser
 import CMFSeg
-import Foundation
+import Glibc
 
 @main
 struct CMFSegCommand: ParsableCommand {
@@ -18,16 +18,22 @@ struct CMFSegCommand: ParsableCommand {
         // the library's notes: one stderr line each (clearing a progress line on a terminal)
         let tty = isatty(2) != 0
         LibraryLog.setReceiver { note in
-            FileHandle.standardError.write(Data("\(tty ? "\r\u{1B}[K" : "")cmfseg: note: \(note)\n".utf8))
+            writeStandardError("\(tty ? "\r\u{1B}[K" : "")cmfseg: note: \(note)\n")
         }
         do {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as CMFError {
-            FileHandle.standardError.write(Data("cmfseg: error: \(error.message)\n".utf8))
-            Foundation.exit(1)
+            writeStandardError("cmfseg: error: \(error.message)\n")
+            Glibc.exit(1)
         } catch {
             exit(withError: error)
         }
     }
+}
+
+/// Writes `text` to stderr at once (unbuffered), as every note, progress line and error of
+/// the tool.
+func writeStandardError(_ text: String) {
+    _ = Array(text.utf8).withUnsafeBytes { FileBytes.writeAll(STDERR_FILENO, $0) }
 }

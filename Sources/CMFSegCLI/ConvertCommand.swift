@@ -1,6 +1,6 @@
 import ArgumentParser
 import CMFSeg
-import Foundation
+import FoundationEssentials
 
 /// `cmfseg convert`: rewrites a model's weight file — another storage type, added metadata —
 /// e.g. to ship a trained model at half the size with its provenance.
@@ -44,7 +44,7 @@ struct ConvertCommand: ParsableCommand {
             guard a.count == b.count else { throw CMFError.internal("convert: \(name) changed size when written") }
             for (x, y) in zip(a.storage, b.storage) { largest = max(largest, abs(x - y)) }
         }
-        let bytes = (try FileManager.default.attributesOfItem(atPath: out)[.size] as? Int) ?? 0
+        let bytes = try FileBytes.regularFileSize(out)
         let parameters = network.namedTensors().reduce(0) { $0 + $1.1.count }
         print("\(out): \(parameters) parameters as \(storage.rawValue), \(bytes) bytes; largest change of a weight \(largest)")
     }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import CMFSeg
-import Foundation
+import FoundationEssentials
 
 /// `cmfseg demo`: the main job on what ships with the library — generate the bundled sample
 /// case, segment it with the default model, evaluate, print the scores — plus the scores of

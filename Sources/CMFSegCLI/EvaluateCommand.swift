@@ -1,6 +1,7 @@
 import ArgumentParser
 import CMFSeg
-import Foundation
+import FoundationEssentials
+import Glibc
 
 extension LabelConvention: ExpressibleByArgument {}
 
@@ -69,7 +70,7 @@ struct EvaluateCommand: ParsableCommand {
         guard let refDir, let predDir, let csv else { return }
         let cohort = try CohortEvaluation(referenceDirectory: refDir, predictionDirectory: predDir)
         for skipped in cohort.skippedPredictions {
-            FileHandle.standardError.write(Data("cmfseg: note: \(skipped) has no reference; skipped\n".utf8))
+            writeStandardError("cmfseg: note: \(skipped) has no reference; skipped\n")
         }
         options.threads = 1
         let workers = threads ?? ProcessInfo.processInfo.activeProcessorCount
@@ -78,18 +79,17 @@ struct EvaluateCommand: ParsableCommand {
         let tty = isatty(2) != 0
         let report = try cohort.run(options: options, workers: workers, csvPath: csv) { done, total, name in
             let line = "[\(done)/\(total)] \(name)"
-            FileHandle.standardError.write(Data((tty ? "\r\(line)\u{1B}[K" : "\(line)\n").utf8))
+            writeStandardError(tty ? "\r\(line)\u{1B}[K" : "\(line)\n")
         }
         let seconds = Date().timeIntervalSince(start)
         let n = Double(max(1, cohort.pairs.count))
-        FileHandle.standardError.write(Data(String(format: "%@evaluated %d cases in %.3f s (%.1f ms/case wall, %d workers) -> %@\n", tty ? "\r\u{1B}[K" : "",
-                                                   cohort.pairs.count, seconds, 1000 * seconds / n, workers, csv).utf8))
+        writeStandardError("\(tty ? "\r\u{1B}[K" : "")evaluated \(cohort.pairs.count) cases in "
+                           + String(cFormat: "%.3f s (%.1f ms/case wall, ", seconds, 1000 * seconds / n) + "\(workers) workers) -> \(csv)\n")
         print(CohortSummary(report.results).text)
         if timing {
             let read = report.readSeconds.reduce(0, +), metrics = report.metricSeconds.reduce(0, +)
-            FileHandle.standardError.write(Data(String(format: "timing: per case (one worker's time): read %.1f ms (two label maps), metrics %.1f ms; slowest metrics %.1f ms\n",
-                                                       1000 * read / n, 1000 * metrics / n,
-                                                       1000 * (report.metricSeconds.max() ?? 0)).utf8))
+            writeStandardError(String(cFormat: "timing: per case (one worker's time): read %.1f ms (two label maps), metrics %.1f ms; slowest metrics %.1f ms\n",
+                                      1000 * read / n, 1000 * metrics / n, 1000 * (report.metricSeconds.max() ?? 0)))
         }
     }
 }

@@ -1,6 +1,6 @@
 import ArgumentParser
 import CMFSeg
-import Foundation
+import FoundationEssentials
 
 /// `cmfseg forward`: runs a network on raw tensors (to check a forward pass against PyTorch
 /// and to debug exported weights); `cmfseg bench forward` times one.
@@ -51,7 +51,7 @@ struct ForwardCommand: ParsableCommand {
     func run() throws {
         ProcessMemory.keepFreedMemory()
         let network = try Network.load(paths: weights)
-        for note in network.notes { FileHandle.standardError.write(Data("cmfseg: note: \(note)\n".utf8)) }
+        for note in network.notes { writeStandardError("cmfseg: note: \(note)\n") }
         let ctx = ForwardContext(engine: engine.engine, threads: threads)
         let input = try SafeTensorsFile.read(path: inputs!)
         func need(_ name: String) throws -> Tensor {
@@ -63,7 +63,7 @@ struct ForwardCommand: ParsableCommand {
         let known = Set(inputNames(network) + (gradients ? ["labels"] : []))
         let extra = input.entries.map(\.name).filter { !known.contains($0) }
         if !extra.isEmpty {
-            FileHandle.standardError.write(Data("cmfseg: note: ignoring input tensors \(extra.joined(separator: ", "))\n".utf8))
+            writeStandardError("cmfseg: note: ignoring input tensors \(extra.joined(separator: ", "))\n")
         }
         var outputs: [SafeTensorsFile.Entry] = []
         switch network.body {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import CMFSeg
-import Foundation
+import FoundationEssentials
 
 /// `cmfseg phantom`: BraTS-like synthetic cases from the bundled MNI152 anatomy.
 struct PhantomCommand: ParsableCommand {
@@ -68,8 +68,8 @@ struct PhantomCommand: ParsableCommand {
                 throw CMFError.invalidArgument("--preview \(p): the file name must end in .png")
             }
             let parent = URL(fileURLWithPath: p).deletingLastPathComponent().path
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir.boolValue,
+            var isDir = false
+            guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDir), isDir,
                   FileManager.default.isWritableFile(atPath: parent) else {
                 throw CMFError.io("--preview \(p): the folder \(parent) does not exist or is not writable")
             }
@@ -114,24 +114,24 @@ struct PhantomCommand: ParsableCommand {
             }
         }
         let n = Double(cases)
-        print(String(format: "%d case(s): %.2f s per case to generate, %.2f s to write; total %@ s",
-                     cases, Self.secondsValue(generateTotal) / n, Self.secondsValue(writeTotal) / n,
-                     Self.seconds(clock.now - t0)))
+        print("\(cases) case(s): " + String(cFormat: "%.2f s per case to generate, %.2f s to write; ",
+                                            Self.secondsValue(generateTotal) / n, Self.secondsValue(writeTotal) / n)
+              + "total \(Self.seconds(clock.now - t0)) s")
     }
 
     /// Creates `path` if missing; refuses a file, and a directory that cannot be written.
     static func prepareDirectory(_ path: String) throws -> URL {
         guard !path.isEmpty else { throw CMFError.invalidArgument("--out must not be empty") }
         let url = URL(fileURLWithPath: path)
-        var isDir: ObjCBool = false
+        var isDir = false
         let fm = FileManager.default
         if fm.fileExists(atPath: url.path, isDirectory: &isDir) {
-            guard isDir.boolValue else { throw CMFError.io("--out \(path) is a file, not a directory") }
+            guard isDir else { throw CMFError.io("--out \(path) is a file, not a directory") }
         } else {
             do {
                 try fm.createDirectory(at: url, withIntermediateDirectories: true)
             } catch {
-                throw CMFError.io("cannot create the output directory \(path): \(error.localizedDescription)")
+                throw CMFError.io("cannot create the output directory \(path): \(CMFError.reason(error))")
             }
         }
         guard fm.isWritableFile(atPath: url.path) else { throw CMFError.io("the output directory \(path) is not writable") }
@@ -142,5 +142,5 @@ struct PhantomCommand: ParsableCommand {
         Double(d.components.seconds) + Double(d.components.attoseconds) * 1e-18
     }
 
-    static func seconds(_ d: Duration) -> String { String(format: "%.2f", secondsValue(d)) }
+    static func seconds(_ d: Duration) -> String { String(cFormat: "%.2f", secondsValue(d)) }
 }

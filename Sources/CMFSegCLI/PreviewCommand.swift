@@ -1,6 +1,6 @@
 import ArgumentParser
 import CMFSeg
-import Foundation
+import FoundationEssentials
 
 /// `cmfseg preview`: one axial slice of a BraTS-style case folder as a PNG.
 struct PreviewCommand: ParsableCommand {
@@ -30,8 +30,8 @@ struct PreviewCommand: ParsableCommand {
     func run() throws {
         guard out.lowercased().hasSuffix(".png") else { throw CMFError.invalidArgument("--out \(out): the file name must end in .png") }
         let dir = URL(fileURLWithPath: caseDir)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir.boolValue else {
+        var isDir = false
+        guard FileManager.default.fileExists(atPath: dir.path, isDirectory: &isDir), isDir else {
             throw CMFError.io("\(caseDir) is not a directory")
         }
         let name = dir.standardizedFileURL.lastPathComponent

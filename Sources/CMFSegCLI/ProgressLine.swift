@@ -1,4 +1,5 @@
-import Foundation
+import CMFSeg
+import FoundationEssentials
 
 /// The CLI's progress line on stderr, `\rcmfseg: <label> NN% (T s)`, redrawn only when the
 /// percentage changes.
@@ -15,14 +16,14 @@ final class ProgressLine: @unchecked Sendable {
         if pct != lastShown {
             lastShown = pct
             let elapsed = Date().timeIntervalSince(start)
-            FileHandle.standardError.write(Data(String(format: "\rcmfseg: \(label) %3d%% (%.0f s)", pct, elapsed).utf8))
+            writeStandardError("\rcmfseg: \(label) " + String(cFormat: "%3ld%% (%.0f s)", pct, elapsed))
         }
         return true
     }
 
     /// Ends the line, if one was drawn.
     func finish() {
-        if lastShown >= 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+        if lastShown >= 0 { writeStandardError("\n") }
     }
 
     /// Runs `body` with the progress callback of a line labelled `label` (none when

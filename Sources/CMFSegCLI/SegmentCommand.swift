@@ -1,6 +1,6 @@
 import ArgumentParser
 import CMFSeg
-import Foundation
+import FoundationEssentials
 
 /// `cmfseg segment`: one case, from the four (or two) MRI volumes to a BraTS label map.
 struct SegmentCommand: ParsableCommand {
@@ -93,6 +93,6 @@ struct SegmentCommand: ParsableCommand {
         let seconds = Date().timeIntervalSince(start)
         print("\(out): \(result.summary)")
         if let probabilities { print("\(probabilities): class probabilities, \(result.probabilities?.count ?? 0) volumes") }
-        print(String(format: "time: %.1f s (", seconds) + result.timings.summary + ")")
+        print(String(cFormat: "time: %.1f s (", seconds) + result.timings.summary + ")")
     }
 }

@@ -1,7 +1,8 @@
 import ArgumentParser
 import CMFSeg
 import Dispatch
-import Foundation
+import FoundationEssentials
+import Glibc
 import Synchronization
 
 /// `cmfseg train`: trains CMFF or one of its ablation baselines on case folders.
@@ -104,8 +105,8 @@ struct TrainCommand: ParsableCommand {
                 if r.step % c.logEvery == 0 || r.step == c.steps {
                     // Means over the steps since the last line.
                     let perStep = window.reduce(0, +) / Double(window.count)
-                    let values = columns.compactMap { k in sums[k].map { "\(k) \(String(format: "%.4f", $0 / Double(count)))" } }
-                    say("step \(r.step)/\(c.steps)  \(values.joined(separator: "  "))  \(String(format: "%.2f s/step (%.3f steps/s)", perStep, 1 / perStep))  ETA \(Self.duration(perStep * Double(c.steps - r.step)))")
+                    let values = columns.compactMap { k in sums[k].map { "\(k) \(String(cFormat: "%.4f", $0 / Double(count)))" } }
+                    say("step \(r.step)/\(c.steps)  \(values.joined(separator: "  "))  \(String(cFormat: "%.2f s/step (%.3f steps/s)", perStep, 1 / perStep))  ETA \(Self.duration(perStep * Double(c.steps - r.step)))")
                     sums = [:]; count = 0
                 }
             case .validation(let s, let v):
@@ -115,16 +116,18 @@ struct TrainCommand: ParsableCommand {
             }
         }
         let elapsed = Date().timeIntervalSince(start)
-        say("done: step \(trainer.step) in \(Self.duration(elapsed)) (\(trainer.step - firstStep) steps); models in \(c.outputFolder)\(trainer.bestValidation.map { String(format: "; best validation mean Dice %.3f at step %d (%@)", $0.dice, $0.step, trainer.bestModelPath) } ?? "")")
+        say("done: step \(trainer.step) in \(Self.duration(elapsed)) (\(trainer.step - firstStep) steps); models in \(c.outputFolder)\(trainer.bestValidation.map { "; best validation mean Dice \(String(cFormat: "%.3f", $0.dice)) at step \($0.step) (\(trainer.bestModelPath))" } ?? "")")
     }
 
     /// One line on stdout, unbuffered (a background run's log file shows it at once).
-    func say(_ s: String) { FileHandle.standardOutput.write(Data("cmfseg: \(s)\n".utf8)) }
+    func say(_ s: String) {
+        _ = Array("cmfseg: \(s)\n".utf8).withUnsafeBytes { FileBytes.writeAll(STDOUT_FILENO, $0) }
+    }
 
     static func duration(_ s: Double) -> String {
         guard s.isFinite else { return "?" }
         let t = Int(s.rounded())
-        return t >= 3600 ? "\(t / 3600)h\(String(format: "%02d", t % 3600 / 60))m" : t >= 60 ? "\(t / 60)m\(String(format: "%02d", t % 60))s" : "\(t)s"
+        return t >= 3600 ? "\(t / 3600)h\(String(cFormat: "%02ld", t % 3600 / 60))m" : t >= 60 ? "\(t / 60)m\(String(cFormat: "%02ld", t % 60))s" : "\(t)s"
     }
 }
 

@@ -1,6 +1,6 @@
 import ArgumentParser
 import CMFSeg
-import Foundation
+import FoundationEssentials
 
 /// `cmfseg transfer`: the method's parameter transfer from the CMFT generators to CMFF.
 struct TransferCommand: ParsableCommand {

@@ -1,6 +1,6 @@
 import ArgumentParser
 import CMFSeg
-import Foundation
+import FoundationEssentials
 
 /// `cmfseg translate`: a CMFT generator on a whole case.
 struct TranslateCommand: ParsableCommand {

@@ -1,5 +1,4 @@
 import CCMFKernels
-import Foundation
 
 /// Evaluates a predicted BraTS label map against a reference as the BraTS challenge does:
 /// per region (WT, TC, ET) the whole-region metrics of MedPy / panoptica and the

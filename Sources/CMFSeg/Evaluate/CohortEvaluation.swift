@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Synchronization
 
 /// Batch evaluation of a cohort: reference and prediction files paired by case name,
 /// evaluated in parallel (cases across threads), written as one CSV.
@@ -67,12 +69,12 @@ public struct CohortEvaluation: Sendable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw CMFError.io("cannot list \(role) directory \(directory): \((error as NSError).localizedDescription)")
+            throw CMFError.io("cannot list \(role) directory \(directory): \(CMFError.reason(error))")
         }
         var map: [String: String] = [:]
         for file in names.sorted() {
             guard let name = caseName(file, suffixes: suffixes, excluding: excluding) else { continue }
-            let path = (directory as NSString).appendingPathComponent(file)
+            let path = FilePaths.join(directory, file)
             if let other = map[name] {
                 throw CMFError.invalidArgument("\(role)s \(other) and \(path) both name case \(name)")
             }
@@ -98,10 +100,10 @@ public struct CohortEvaluation: Sendable {
     @discardableResult
     public func run(options: EvaluationOptions, workers: Int, csvPath: String,
                     progress: @escaping @Sendable (Int, Int, String) -> Void) throws -> Report {
-        let csvDirectory = (csvPath as NSString).deletingLastPathComponent
+        let csvDirectory = FilePaths.parent(csvPath)
         let dir = csvDirectory.isEmpty ? "." : csvDirectory
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory.boolValue,
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDirectory), isDirectory,
               FileManager.default.isWritableFile(atPath: dir) else {
             throw CMFError.io("cannot write \(csvPath): \(dir) is not a writable directory")
         }
@@ -112,9 +114,7 @@ public struct CohortEvaluation: Sendable {
         let pairs = self.pairs
         // Largest files first (they tend to take longest), so no worker is left with a slow
         // case at the end; results keep the pairs' order.
-        func size(_ path: String) -> Int {
-            ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
-        }
+        func size(_ path: String) -> Int { (try? FileBytes.regularFileSize(path)) ?? 0 }
         let order = pairs.indices.sorted {
             (size(pairs[$0].reference) + size(pairs[$0].prediction), $1) > (size(pairs[$1].reference) + size(pairs[$1].prediction), $0)
         }
@@ -138,8 +138,9 @@ public struct CohortEvaluation: Sendable {
                 store.locked { progress(done, pairs.count, p.name) }
             }
         }
+        let stored = store.contents
         var results: [EvaluationResult] = []
-        for (i, r) in store.results.enumerated() {
+        for (i, r) in stored.results.enumerated() {
             switch r {
             case .success(let v)?: results.append(v)
             case .failure(let e)?: throw e
@@ -151,44 +152,50 @@ public struct CohortEvaluation: Sendable {
             for row in r.csvRows(case: p.name) { csv += row + "\n" }
         }
         try AtomicFile.write([(path: csvPath, content: .bytes(Array(csv.utf8)))])
-        return Report(results: results, readSeconds: store.readSeconds, metricSeconds: store.metricSeconds)
+        return Report(results: results, readSeconds: stored.readSeconds, metricSeconds: stored.metricSeconds)
     }
 }
 
 /// Results of parallel workers, behind a lock.
-final class ResultStore: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cursor = 0
-    private var finished = 0
-    private(set) var results: [Result<EvaluationResult, Error>?]
-    private(set) var readSeconds: [Double]
-    private(set) var metricSeconds: [Double]
-    private let progressLock = NSLock()
+final class ResultStore: Sendable {
+    struct State {
+        var cursor = 0
+        var finished = 0
+        var results: [Result<EvaluationResult, Error>?]
+        var readSeconds: [Double]
+        var metricSeconds: [Double]
+    }
+    private let state: Mutex<State>
+    private let progressLock = Mutex(())
 
     init(count: Int) {
-        results = Array(repeating: nil, count: count)
-        readSeconds = Array(repeating: 0, count: count)
-        metricSeconds = Array(repeating: 0, count: count)
+        state = Mutex(State(results: Array(repeating: nil, count: count),
+                            readSeconds: Array(repeating: 0, count: count),
+                            metricSeconds: Array(repeating: 0, count: count)))
     }
 
+    /// Everything stored so far.
+    var contents: State { state.withLock { $0 } }
+
     func next() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard cursor < results.count else { return nil }
-        cursor += 1
-        return cursor - 1
+        state.withLock { s in
+            guard s.cursor < s.results.count else { return nil }
+            s.cursor += 1
+            return s.cursor - 1
+        }
     }
 
     func put(_ i: Int, _ r: Result<EvaluationResult, Error>, read: Double, metrics: Double) -> Int {
-        lock.lock(); defer { lock.unlock() }
-        results[i] = r
-        readSeconds[i] = read
-        metricSeconds[i] = metrics
-        finished += 1
-        return finished
+        state.withLock { s in
+            s.results[i] = r
+            s.readSeconds[i] = read
+            s.metricSeconds[i] = metrics
+            s.finished += 1
+            return s.finished
+        }
     }
 
     func locked(_ body: () -> Void) {
-        progressLock.lock(); defer { progressLock.unlock() }
-        body()
+        progressLock.withLock { _ in body() }
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The mean scores of many cases per region — the line a cohort's table ends with.
 /// Means are over the cases where the value is finite (a NaN, e.g. the sensitivity of a
 /// region absent from the reference, is left out and the count says so).
@@ -28,15 +26,15 @@ public struct CohortSummary: Sendable, Equatable {
     /// A table: one row per region with the mean Dice, HD95 and sensitivity.
     public var text: String {
         func cell(_ m: Mean, _ digits: Int) -> String {
-            let s = m.value.isFinite ? String(format: "%.\(digits)f", m.value) : "nan"
+            let s = m.value.isFinite ? String(cFormat: "%.\(digits)f", m.value) : "nan"
             let note = m.cases < caseCount ? " (\(m.cases))" : ""
-            return (s + note).padding(toLength: 14, withPad: " ", startingAt: 0)
+            return (s + note).padded(toWidth: 14)
         }
         var lines = ["mean of \(caseCount) case\(caseCount == 1 ? "" : "s")",
                      "region  dice          hd95(mm)      sensitivity"]
         for r in TumorRegion.allCases {
             let k = r.rawValue
-            lines.append(r.name.padding(toLength: 8, withPad: " ", startingAt: 0)
+            lines.append(r.name.padded(toWidth: 8)
                          + cell(dice[k], 4) + cell(hd95[k], 3) + cell(sensitivity[k], 4))
         }
         return lines.joined(separator: "\n")

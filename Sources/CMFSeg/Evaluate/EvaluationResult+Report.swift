@@ -33,14 +33,14 @@ extension EvaluationResult {
         for r in TumorRegion.allCases {
             let m = self[r], l = m.lesion
             func f(_ v: Double, _ w: Int, _ p: Int = 4) -> String {
-                let s = v.isFinite ? String(format: "%.\(p)f", v) : "\(v)"
-                return s.padding(toLength: max(w, s.count), withPad: " ", startingAt: 0)
+                let s = v.isFinite ? String(cFormat: "%.\(p)f", v) : "\(v)"
+                return s.padded(toWidth: max(w, s.count))
             }
             let counts = "\(l.tp)/\(l.fp)/\(l.fn)"
-            lines.append("\(r.name.padding(toLength: 9, withPad: " ", startingAt: 0))\(f(m.dice, 8))\(f(m.hd95, 10, 3))"
+            lines.append("\(r.name.padded(toWidth: 9))\(f(m.dice, 8))\(f(m.hd95, 10, 3))"
                 + "\(f(m.sensitivity, 8))\(f(m.specificity, 8))\(f(m.hd, 10, 3))\(f(m.assd, 10, 3))\(f(m.nsd, 8))"
                 + "\(f(m.volumeRefMM3, 14, 1))\(f(m.volumePredMM3, 15, 1))"
-                + "\(counts.padding(toLength: 18, withPad: " ", startingAt: 0))\(f(l.rq, 8))\(f(l.sqDice, 8))"
+                + "\(counts.padded(toWidth: 18))\(f(l.rq, 8))\(f(l.sqDice, 8))"
                 + "\(f(l.sqHD95, 9, 3))\(f(l.pq, 6))")
         }
         return lines.joined(separator: "\n")
@@ -71,6 +71,6 @@ extension EvaluationResult {
     /// Quotes a CSV field when it holds a comma, quote or line break.
     static func csvField(_ s: String) -> String {
         guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return s }
-        return "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        return "\"" + s.replacing("\"", with: "\"\"") + "\""
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 extension AtomicFile {
     /// Fails early, before a long computation, when one of `outputs` cannot be written:
@@ -16,12 +17,12 @@ extension AtomicFile {
                 throw CMFError.invalidArgument("output \(out) is also an input; choose another file name")
             }
             guard seen.insert(c).inserted else { throw CMFError.invalidArgument("output \(out) is given twice") }
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), isDir.boolValue {
+            var isDir = false
+            if FileManager.default.fileExists(atPath: out, isDirectory: &isDir), isDir {
                 throw CMFError.io("cannot write \(out): is a directory")
             }
             let dir = URL(fileURLWithPath: out).deletingLastPathComponent().path
-            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
+            guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir else {
                 throw CMFError.io("cannot write \(out): directory \(dir) does not exist")
             }
             guard access(dir, W_OK) == 0 else {

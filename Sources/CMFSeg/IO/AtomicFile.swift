@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// Writes files atomically: each goes to a temporary file in its destination directory
 /// and is renamed into place only after every byte was written, flushed to the disk
@@ -90,13 +91,7 @@ enum AtomicFile {
         var closed = false
         defer { if !closed { close(fd) } }
         func put(_ p: UnsafeRawBufferPointer) throws {
-            var done = 0
-            while done < p.count {
-                let n = Foundation.write(fd, p.baseAddress! + done, p.count - done)
-                if n < 0 { if errno == EINTR { continue }; throw failure() }
-                if n == 0 { errno = EIO; throw failure() }
-                done += n
-            }
+            guard FileBytes.writeAll(fd, p) else { throw failure() }
         }
         switch content {
         case .parts(let head, let data):

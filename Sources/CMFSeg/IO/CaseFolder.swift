@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The files of a BraTS-style case folder: a folder named after the case holding one NIfTI
 /// file per modality and, for training, the label map.
@@ -40,7 +40,7 @@ public struct CaseFolder: Sendable, Equatable {
         do {
             entries = Set(try FileManager.default.contentsOfDirectory(atPath: url.path))
         } catch {
-            throw CMFError.io("cannot list case folder \(path): \((error as NSError).localizedDescription)")
+            throw CMFError.io("cannot list case folder \(path): \(CMFError.reason(error))")
         }
         func find(_ roles: [String]) throws -> String? {
             var hits: [String] = []
@@ -72,13 +72,13 @@ public struct CaseFolder: Sendable, Equatable {
         do {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
         } catch {
-            throw CMFError.io("cannot list \(directory): \((error as NSError).localizedDescription)")
+            throw CMFError.io("cannot list \(directory): \(CMFError.reason(error))")
         }
         return names.sorted().compactMap { n in
             guard !n.hasPrefix(".") else { return nil }
-            let p = (directory as NSString).appendingPathComponent(n)
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir.boolValue else { return nil }
+            let p = FilePaths.join(directory, n)
+            var isDir = false
+            guard FileManager.default.fileExists(atPath: p, isDirectory: &isDir), isDir else { return nil }
             return p
         }
     }

@@ -1,12 +1,13 @@
 import CDeflate
-import Foundation
+import Glibc
 
 /// Reading whole files and gzip streams into memory, with every failure a `CMFError`
-/// that names the file. Nothing here trusts a size it has not checked.
-enum FileBytes {
+/// that names the file, and writing raw bytes to a file descriptor. Nothing here trusts a
+/// size it has not checked.
+public enum FileBytes {
     /// Checks that `path` names a readable regular file and returns its size.
     /// - Throws: `CMFError.io` for a missing file, a directory, or an unreadable file.
-    static func regularFileSize(_ path: String) throws -> Int {
+    public static func regularFileSize(_ path: String) throws -> Int {
         var st = stat()
         guard stat(path, &st) == 0 else {
             throw CMFError.io("cannot read \(path): \(String(cString: strerror(errno)))")
@@ -220,6 +221,19 @@ enum FileBytes {
             return (outPos, status != Z_OK && status != Z_STREAM_END && status != Z_BUF_ERROR)
         }
         return (outPos, false)
+    }
+
+    /// Writes all of `p` to `fd`, retrying short writes and interruptions.
+    /// - Returns: false on failure, with `errno` set.
+    public static func writeAll(_ fd: Int32, _ p: UnsafeRawBufferPointer) -> Bool {
+        var done = 0
+        while done < p.count {
+            let n = Glibc.write(fd, p.baseAddress! + done, p.count - done)
+            if n < 0 { if errno == EINTR { continue }; return false }
+            if n == 0 { errno = EIO; return false }
+            done += n
+        }
+        return true
     }
 }
 

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension Nifti {
     /// Writes same-grid float volumes as one 4-D float32 NIfTI-1 image (`.nii` or `.nii.gz`):

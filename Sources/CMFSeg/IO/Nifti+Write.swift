@@ -1,7 +1,6 @@
 import CCMFKernels
 import CDeflate
 import CNifti
-import Foundation
 
 extension Nifti {
     /// Writes a float image as float32 NIfTI-1 with its geometry (spacing, qform and sform

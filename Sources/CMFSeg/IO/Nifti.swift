@@ -1,6 +1,5 @@
 import CCMFKernels
 import CNifti
-import Foundation
 
 /// NIfTI-1 and NIfTI-2 images (`.nii`, `.nii.gz`, `.hdr` + `.img`) in and out of
 /// ``ImageVolume`` and ``LabelMap``.

@@ -1,6 +1,7 @@
 import CCMFKernels
 import CNifti
-import Foundation
+import Dispatch
+import FoundationEssentials
 
 /// Times the ways of reading a NIfTI file, for `cmfseg bench-nifti`: nifticlib's own
 /// reader (znz/zlib streaming) against cmfseg's (whole file, libdeflate, C converters).

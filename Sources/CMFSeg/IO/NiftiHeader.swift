@@ -1,5 +1,4 @@
 import CNifti
-import Foundation
 
 /// What a NIfTI header says about an image, validated: a 3-D grid within the limits, a
 /// supported datatype, positive finite spacing, a sane data offset.
@@ -192,7 +191,7 @@ extension NiftiHeader {
     }
 
     private static func magicString(_ m: [UInt8]) -> String {
-        "\"" + m.map { (32..<127).contains($0) ? String(UnicodeScalar($0)) : String(format: "\\x%02x", $0) }.joined() + "\""
+        "\"" + m.map { (32..<127).contains($0) ? String(UnicodeScalar($0)) : String(cFormat: "\\x%02x", $0) }.joined() + "\""
     }
 
     /// Lets nifticlib turn the header into its image struct (no data) and takes the

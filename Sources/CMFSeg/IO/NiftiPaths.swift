@@ -1,5 +1,3 @@
-import Foundation
-
 /// The files behind a NIfTI path: one `.nii`/`.nii.gz`, or a `.hdr` + `.img` pair
 /// (either name may be given; `.gz` variants too; suffixes in any letter case).
 struct NiftiPaths: Equatable {

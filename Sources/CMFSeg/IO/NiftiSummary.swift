@@ -1,5 +1,5 @@
 import CCMFKernels
-import Foundation
+import FoundationEssentials
 
 /// What `cmfseg info` shows about a NIfTI file: the header's facts, the intensity range
 /// and, for integer images with at most 256 distinct values, a label histogram.
@@ -115,18 +115,18 @@ public struct NiftiSummary: Codable, Sendable {
     public var text: String {
         func n(_ v: Double) -> String { Nifti.formatValue(v) }
         func matrix(_ m: [[Double]]) -> [String] {
-            let cells = m.map { $0.map { String(format: "%.6g", $0 == 0 ? 0 : $0) } }
+            let cells = m.map { $0.map { String(cFormat: "%.6g", $0 == 0 ? 0 : $0) } }
             let width = cells.flatMap { $0 }.map(\.count).max() ?? 1
             return cells.map { "[ " + $0.map { String(repeating: " ", count: width - $0.count) + $0 }.joined(separator: "  ") + " ]" }
         }
         var lines: [String] = []
-        func add(_ key: String, _ value: String) { lines.append(key.padding(toLength: 12, withPad: " ", startingAt: 0) + value) }
+        func add(_ key: String, _ value: String) { lines.append(key.padded(toWidth: 12) + value) }
         add("file", file)
         if dataFile != file { add("data file", dataFile) }
         add("format", "\(format), \(layout)\(compressed ? ", gzip" : ""), \(byteOrder)")
         add("dims", "\(dims.map(String.init).joined(separator: " × ")) (\(voxels) voxels)")
         add("datatype", datatype)
-        add("spacing", spacing.map { String(format: "%.6g", $0) }.joined(separator: " × ") + " mm")
+        add("spacing", spacing.map { String(cFormat: "%.6g", $0) }.joined(separator: " × ") + " mm")
         add("qform", "code \(qformCode) (\(Self.xformName(qformCode)))")
         add("sform", "code \(sformCode) (\(Self.xformName(sformCode)))")
         for (i, row) in matrix(affine).enumerated() { add(i == 0 ? "affine" : "", row) }

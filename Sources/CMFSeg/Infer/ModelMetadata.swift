@@ -1,5 +1,3 @@
-import Foundation
-
 /// How weight-file metadata spells its values (`Sources/CMFSeg/Weights/README.md`): one
 /// parser per key, for every reader (``SegmentationModel``, ``PairTranslator``).
 public enum ModelMetadata {
@@ -29,7 +27,7 @@ public enum ModelMetadata {
     public static func parsePairs(_ text: String) throws -> [[Modality]] {
         try text.split(separator: "|", omittingEmptySubsequences: false).map { group in
             try group.split(separator: ",").map { name in
-                guard let m = Modality(rawValue: name.trimmingCharacters(in: .whitespaces).lowercased()) else {
+                guard let m = Modality(rawValue: name.trimmingSpaces().lowercased()) else {
                     throw CMFError.format("metadata pairs \"\(text)\": unknown modality \"\(name)\" (t1, t1ce, t2, flair)")
                 }
                 return m
@@ -49,6 +47,6 @@ public enum ModelMetadata {
 
     /// The comma-separated integers of a metadata value (nil where one is not an integer).
     private static func integers(_ text: String) -> [Int?] {
-        text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        text.split(separator: ",").map { Int($0.trimmingSpaces()) }
     }
 }

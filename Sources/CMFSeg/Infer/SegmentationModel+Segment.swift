@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 extension SegmentationModel {
     /// Segments a case with the part of the network its modalities allow: the CMFF fusion

@@ -1,5 +1,3 @@
-import Foundation
-
 /// A segmentation network loaded from weights, with what the pipeline needs to know about
 /// it (its metadata, parsed once into typed fields) and a `PatchPredictor` for the
 /// modalities a case has.

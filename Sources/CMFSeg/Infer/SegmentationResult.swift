@@ -1,5 +1,3 @@
-import Foundation
-
 /// What the pipeline returns for one case.
 public struct SegmentationResult: Sendable {
     /// Label values (``SegmentationOptions/classValues``) on the input grid, input geometry.
@@ -32,7 +30,7 @@ public struct SegmentationTimings: Sendable, Equatable {
 
     /// "read 1.2 s, pre-process 0.8 s, network 60.1 s (8 windows, 8 calls), post-process 0.3 s, write 0.9 s"
     public var summary: String {
-        String(format: "read %.1f s, pre-process %.1f s, network %.1f s (%d windows, %d calls), post-process %.1f s, write %.1f s",
+        String(cFormat: "read %.1f s, pre-process %.1f s, network %.1f s (%ld windows, %ld calls), post-process %.1f s, write %.1f s",
                read, preprocess, network, windows, networkCalls, postprocess, write)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The whole segmentation of one case, from input volumes to the label map.
 ///

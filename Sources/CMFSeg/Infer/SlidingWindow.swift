@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Sliding-window inference with Gaussian importance weighting (nnU-Net's scheme).
 ///

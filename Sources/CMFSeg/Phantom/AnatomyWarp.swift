@@ -1,5 +1,5 @@
 import CCMFKernels
-import Foundation
+import Glibc
 
 /// Tissue fractions of one phantom on its grid, after the random placement and elastic
 /// warp of the template. All arrays have `grid.shape.count` values in 0…1; `gm + wm + csf

@@ -1,5 +1,5 @@
 import CCMFKernels
-import Foundation
+import Glibc
 
 /// Turns tissue and tumour fractions into the four MRI contrasts.
 ///

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// One synthetic glioma: an irregular ellipsoidal core (necrotic centre + enhancing rim, or
 /// solid enhancing, or non-enhancing) and a peritumoral edema that spreads along white

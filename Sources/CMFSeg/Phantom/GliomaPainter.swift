@@ -1,5 +1,5 @@
 import CCMFKernels
-import Foundation
+import Glibc
 
 /// Tumour compartments as volume fractions of each voxel (0…1, the four summing to ≤ the
 /// voxel's brain fraction): necrosis (NCR), non-enhancing core (NET), enhancing tumour

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// Draws the gliomas of one phantom: how many (1, or 2 with the variant's chance: 0.3 for
 /// the standard one), their kind, size and where they sit — in white or grey matter of the

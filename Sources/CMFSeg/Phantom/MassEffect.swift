@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The mass effect of a glioma: surrounding tissue pushed away from the tumour.
 ///

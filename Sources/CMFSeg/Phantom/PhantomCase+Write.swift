@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 extension PhantomCase {
     /// The folder of a case and its five files, BraTS-named:
@@ -31,7 +32,7 @@ extension PhantomCase {
         do {
             try fm.createDirectory(at: temp, withIntermediateDirectories: false)
         } catch {
-            throw CMFError.io("cannot create a folder in \(directory.path): \(error.localizedDescription)")
+            throw CMFError.io("cannot create a folder in \(directory.path): \(CMFError.reason(error))")
         }
         do {
             // the files as they will be named inside the case folder, written into the temporary

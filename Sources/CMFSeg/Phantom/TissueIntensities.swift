@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The classes a phantom voxel is mixed from (partial volume) and their relative signal in
 /// each contrast, white matter on T1 ≈ 0.85.

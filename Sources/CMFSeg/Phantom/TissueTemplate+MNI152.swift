@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 
 extension TissueTemplate {
     /// The bundled template files (`BundledResources`, folder `mni152/`).
@@ -40,16 +40,15 @@ extension TissueTemplate {
 }
 
 /// The lock-protected slot behind ``TissueTemplate/sharedMNI152()``.
-private final class MNI152Cache: @unchecked Sendable {
-    private let lock = NSLock()
-    private var template: TissueTemplate?
+private final class MNI152Cache: Sendable {
+    private let template = Mutex<TissueTemplate?>(nil)
 
     func get() throws -> TissueTemplate {
-        lock.lock()
-        defer { lock.unlock() }
-        if let template { return template }
-        let loaded = try TissueTemplate.mni152()
-        template = loaded
-        return loaded
+        try template.withLock { template in
+            if let template { return template }
+            let loaded = try TissueTemplate.mni152()
+            template = loaded
+            return loaded
+        }
     }
 }

@@ -1,5 +1,3 @@
-import Foundation
-
 /// The pre-processing of the method, shared by inference and training.
 ///
 /// Steps, in order (defaults = the authors' `utils/dataset.py`):

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The page: one self-contained HTML file (CSS inline, images as `data:` URIs, no script and
 /// no external resource), readable offline and safe to mail. Every number shown rounded

@@ -1,5 +1,5 @@
 import CDeflate
-import Foundation
+import FoundationEssentials
 
 /// An 8-bit image in memory: `channels` = 1 (grey) or 3 (RGB), rows top to bottom,
 /// `pixels.count == width * height * channels`, interleaved.

@@ -1,5 +1,5 @@
 import CCMFKernels
-import Foundation
+import FoundationEssentials
 
 /// Finds the data the library ships with (the MNI152 template under `mni152/`, default
 /// weights under `models/`), for a source checkout and for an installed library alike.

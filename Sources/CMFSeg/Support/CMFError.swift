@@ -1,3 +1,6 @@
+import FoundationEssentials
+import Glibc
+
 /// Every failure the library reports. Each case carries a one-line message that names the
 /// problem and, where there is one, the file. The cases mirror `cmf_status` in `cmfseg.h`.
 public enum CMFError: Error, Equatable, CustomStringConvertible, Sendable {
@@ -20,4 +23,19 @@ public enum CMFError: Error, Equatable, CustomStringConvertible, Sendable {
     }
 
     public var description: String { message }
+}
+
+extension CMFError {
+    /// Why a file operation of FoundationEssentials failed, worded as the C library words it
+    /// ("No such file or directory").
+    public static func reason(_ error: Error) -> String {
+        switch error {
+        case let e as CMFError: return e.message
+        case let e as POSIXError: return String(cString: strerror(e.code.rawValue))
+        case let e as CocoaError:
+            if let posix = e.underlying as? POSIXError { return String(cString: strerror(posix.code.rawValue)) }
+            return "file operation failed (Cocoa error \(e.code.rawValue))"
+        default: return "\(error)"
+        }
+    }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 
 /// Where the library's notes go: what it inferred, assumed or fell back to (a raw export's
 /// architecture, a segmentation with one modality pair). A host installs one receiver for
@@ -8,21 +8,15 @@ import Foundation
 public enum LibraryLog {
     public typealias Receiver = @Sendable (String) -> Void
 
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var receiver: Receiver?
+    private static let receiver = Mutex<Receiver?>(nil)
 
     /// Installs `receiver` (nil: drop notes), replacing the previous one.
     public static func setReceiver(_ receiver: Receiver?) {
-        lock.lock()
-        self.receiver = receiver
-        lock.unlock()
+        self.receiver.withLock { $0 = receiver }
     }
 
     /// Hands `message` to the receiver, if any.
     public static func note(_ message: String) {
-        lock.lock()
-        let r = receiver
-        lock.unlock()
-        r?(message)
+        receiver.withLock { $0 }?(message)
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import Glibc
 
 /// The library's seeded pseudo-random numbers (phantoms, training crops and augmentation,
 /// weight initialisation, benchmark inputs): xoshiro256** (Blackman & Vigna) seeded through

@@ -1,4 +1,4 @@
-import Foundation
+import Dispatch
 
 /// Prepares the samples of the next steps on a background thread while the current step
 /// trains.
@@ -21,11 +21,11 @@ public final class BatchPrefetcher: @unchecked Sendable {
         self.sampler = sampler
         state = State(nextStep: firstStep, depth: max(1, depth))
         let state = self.state
-        let thread = Thread {
+        // A queue of its own: the producer blocks for the prefetcher's life, so it must not
+        // take a thread of a shared pool.
+        DispatchQueue(label: "cmfseg batch prefetch").async {
             state.produce(sampler)
         }
-        thread.name = "cmfseg batch prefetch"
-        thread.start()
     }
 
     deinit { stop() }
@@ -44,7 +44,7 @@ public final class BatchPrefetcher: @unchecked Sendable {
 
     /// The queue between the producer thread and the consumer.
     private final class State: @unchecked Sendable {
-        private let condition = NSCondition()
+        private let condition = Condition()
         private var ready: [TrainingBatch] = []
         /// Next step the producer draws.
         private var produceStep: Int

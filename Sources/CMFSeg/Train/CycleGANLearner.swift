@@ -99,7 +99,7 @@ public struct CycleGANLearner: Learner {
         for (name, body, arch, role) in nets {
             var meta = metadata
             meta["role"] = role
-            meta["pairs"] = role.contains("->") ? role.replacingOccurrences(of: " -> ", with: "|") : (name == "dx" ? "t2,flair" : "t1,t1ce")
+            meta["pairs"] = role.contains("->") ? role.replacing(" -> ", with: "|") : (name == "dx" ? "t2,flair" : "t1,t1ce")
             let net = Network(architecture: arch, body: body, leakySlope: slope, metadata: meta, notes: [])
             let path = "\(folder)/\(name).safetensors"
             try net.write(to: path)

@@ -1,5 +1,5 @@
 import CCMFKernels
-import Foundation
+import Glibc
 
 extension PatchSampler {
     /// Applies the draw's intensity transformations channel by channel, in place on the

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Trains either stage of the method on phantom or BraTS folders — a segmentation network
 /// (CMFF or an ablation baseline, ``SegmentationLearner``) or the CMFT CycleGAN
@@ -44,7 +44,7 @@ public final class Trainer {
         if let v = c.validationFolder { _ = try Self.validationCases(v) }
         sampler = try PatchSampler(dataset: dataset, patch: c.patch, seed: c.seed,
                                    foregroundFraction: c.foregroundFraction, augmentation: c.augmentation)
-        notes.append("\(dataset.cases.count) training cases from \(c.dataFolder), \(String(format: "%.2f", Double(dataset.memoryBytes) / 1_073_741_824)) GiB in memory (\(c.storage.rawValue))")
+        notes.append("\(dataset.cases.count) training cases from \(c.dataFolder), \(String(cFormat: "%.2f", Double(dataset.memoryBytes) / 1_073_741_824)) GiB in memory (\(c.storage.rawValue))")
         if c.task == .cmft {
             learner = CycleGANLearner(gan: CycleGAN(channels: c.pairs[0].count, baseFilters: c.resolvedBaseFilters, seed: c.seed),
                                       adam: c.adam, seed: c.seed)
@@ -109,8 +109,8 @@ public final class Trainer {
         let c = configuration
         try FileManager.default.createDirectory(atPath: c.outputFolder, withIntermediateDirectories: true)
         let columns = learner.logColumns
-        var log = try CSVLog(path: logPath, header: ["step"] + columns + ["seconds", "case"], keepingRowsUpTo: step)
-        var vlog = try CSVLog(path: validationLogPath, header: ValidationResult.csvHeader, keepingRowsUpTo: step)
+        let log = try CSVLog(path: logPath, header: ["step"] + columns + ["seconds", "case"], keepingRowsUpTo: step)
+        let vlog = try CSVLog(path: validationLogPath, header: ValidationResult.csvHeader, keepingRowsUpTo: step)
         guard step < c.steps else { return step }
         let prefetcher = BatchPrefetcher(sampler: sampler, firstStep: step + 1)
         defer { prefetcher.stop() }
@@ -121,8 +121,8 @@ public final class Trainer {
             step += 1
             let record = StepRecord(step: step, values: values, seconds: Date().timeIntervalSince(t0),
                                     caseName: dataset.cases[batch.caseIndex].name)
-            try log.append([String(step)] + columns.map { values[$0].map { String(format: "%.6f", $0) } ?? "" }
-                           + [String(format: "%.3f", record.seconds), record.caseName])
+            try log.append([String(step)] + columns.map { values[$0].map { String(cFormat: "%.6f", $0) } ?? "" }
+                           + [String(cFormat: "%.3f", record.seconds), record.caseName])
             report(.step(record))
             let stopping = shouldStop()
             if c.validationFolder != nil, c.task.segments, (c.validateEvery > 0 && step % c.validateEvery == 0) || step == c.steps {
@@ -160,7 +160,7 @@ public final class Trainer {
             "training_seed": String(c.seed),
             "training_patch": c.patch.dhwText,
             "training_optimizer": "adam lr \(c.adam.learningRate) weight_decay \(c.adam.weightDecay)",
-            "training_date": ISO8601DateFormatter().string(from: Date()),
+            "training_date": Date().formatted(.iso8601),
         ]
         if let v = validation {
             m["validation_dice"] = v.summary

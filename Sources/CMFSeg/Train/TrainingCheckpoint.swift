@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// A training checkpoint: one safetensors file holding what the ``Learner`` needs to go on
 /// (parameters `param.<name>`, optimiser moments `adam.m.<name>` / `adam.v.<name>`, the

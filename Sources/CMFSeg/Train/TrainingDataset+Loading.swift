@@ -1,4 +1,6 @@
-import Foundation
+import Dispatch
+import FoundationEssentials
+import Synchronization
 
 extension TrainingDataset {
     /// Loads every case folder in `folder` (its sub-folders, in name order; see ``CaseFolder``
@@ -164,35 +166,35 @@ extension TrainingDataset {
 }
 
 /// Results of `parallelMap`'s workers, behind a lock.
-private final class ResultBox<R>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var cursor = 0
-    private var results: [Result<R, Error>?]
+private final class ResultBox<R: Sendable>: Sendable {
+    private struct State {
+        var cursor = 0
+        var results: [Result<R, Error>?]
+    }
+    private let state: Mutex<State>
 
-    init(count: Int) { results = Array(repeating: nil, count: count) }
+    init(count: Int) { state = Mutex(State(results: Array(repeating: nil, count: count))) }
 
     func claim() -> Int? {
-        lock.lock(); defer { lock.unlock() }
-        guard cursor < results.count else { return nil }
-        cursor += 1
-        return cursor - 1
+        state.withLock { s in
+            guard s.cursor < s.results.count else { return nil }
+            s.cursor += 1
+            return s.cursor - 1
+        }
     }
 
     func put(_ i: Int, _ r: Result<R, Error>) {
-        lock.lock(); defer { lock.unlock() }
-        results[i] = r
+        state.withLock { $0.results[i] = r }
     }
 
     func take() -> [Result<R, Error>] {
-        lock.lock(); defer { lock.unlock() }
-        return results.map { $0 ?? .failure(CMFError.internal("a case was not processed")) }
+        state.withLock { s in s.results.map { $0 ?? .failure(CMFError.internal("a case was not processed")) } }
     }
 }
 
 /// Counts finished cases and reports them one call at a time.
-private final class ProgressCounter: @unchecked Sendable {
-    private let lock = NSLock()
-    private var done = 0
+private final class ProgressCounter: Sendable {
+    private let done = Mutex(0)
     private let total: Int
     private let report: (@Sendable (Int, Int, String) -> Void)?
 
@@ -202,8 +204,9 @@ private final class ProgressCounter: @unchecked Sendable {
     }
 
     func step(_ name: String) {
-        lock.lock(); defer { lock.unlock() }
-        done += 1
-        report?(done, total, name)
+        done.withLock { done in
+            done += 1
+            report?(done, total, name)
+        }
     }
 }

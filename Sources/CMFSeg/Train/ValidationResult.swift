@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// BraTS scores of whole-case segmentations of the validation cases.
 public struct ValidationResult: Sendable {
@@ -18,7 +19,7 @@ public struct ValidationResult: Sendable {
 
     /// "WT 0.912 TC 0.851 ET 0.803 (4 cases)".
     public var summary: String {
-        TumorRegion.allCases.map { "\($0) \(String(format: "%.3f", meanDice($0)))" }.joined(separator: " ")
+        TumorRegion.allCases.map { "\($0) \(String(cFormat: "%.3f", meanDice($0)))" }.joined(separator: " ")
             + " (\(cases.count) case\(cases.count == 1 ? "" : "s"))"
     }
 
@@ -26,8 +27,8 @@ public struct ValidationResult: Sendable {
 
     func csvRows(step: Int) -> [[String]] {
         cases.map { c in
-            [String(step), c.name] + TumorRegion.allCases.map { String(format: "%.5f", c.result[$0].dice) }
-                + TumorRegion.allCases.map { String(format: "%.3f", c.result[$0].hd95) }
+            [String(step), c.name] + TumorRegion.allCases.map { String(cFormat: "%.5f", c.result[$0].dice) }
+                + TumorRegion.allCases.map { String(cFormat: "%.3f", c.result[$0].hd95) }
         }
     }
 }
@@ -35,9 +36,9 @@ public struct ValidationResult: Sendable {
 /// An append-only CSV file whose first column is the step. Opening it for a run resumed at
 /// step k drops rows after k (written by the interrupted run after its last checkpoint), so
 /// the log of a resumed run reads as that of an uninterrupted one.
-struct CSVLog {
+final class CSVLog {
     let path: String
-    private let handle: FileHandle
+    private let fd: Int32
 
     init(path: String, header: [String], keepingRowsUpTo step: Int) throws {
         self.path = path
@@ -49,13 +50,16 @@ struct CSVLog {
         }
         let text = lines.joined(separator: "\n") + "\n"
         try AtomicFile.write([(path: path, content: .bytes(Array(text.utf8)))])
-        guard let h = FileHandle(forWritingAtPath: path) else { throw CMFError.io("cannot open \(path) for appending") }
-        h.seekToEndOfFile()
-        handle = h
+        fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { throw CMFError.io("cannot open \(path) for appending: \(String(cString: strerror(errno)))") }
     }
 
-    mutating func append(_ fields: [String]) throws {
+    deinit { close(fd) }
+
+    func append(_ fields: [String]) throws {
         let line = fields.map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ",") + "\n"
-        do { try handle.write(contentsOf: Data(line.utf8)) } catch { throw CMFError.io("cannot write \(path): \(error.localizedDescription)") }
+        guard Array(line.utf8).withUnsafeBytes({ FileBytes.writeAll(fd, $0) }) else {
+            throw CMFError.io("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// One safetensors file: named tensors (converted to `Float`) and the optional
 /// `__metadata__` string→string map.
@@ -61,7 +62,7 @@ public struct SafeTensorsFile: Sendable {
             // this one with SIGBUS instead of an error.
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw CMFError.io("cannot read \(path): \((error as NSError).localizedDescription)")
+            throw CMFError.io("cannot read \(path): \(CMFError.reason(error))")
         }
         return try data.withUnsafeBytes { try decode($0, source: path) }
     }

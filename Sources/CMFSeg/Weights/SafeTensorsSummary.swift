@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// What a safetensors file holds, for `cmfseg info`: tensors (name, dtype, shape), metadata,
 /// and, when the tensors form a network cmfseg knows, its architecture and what was inferred.
@@ -55,8 +55,8 @@ public struct SafeTensorsSummary: Codable, Sendable {
         lines.append("tensors")
         let width = tensors.map(\.name.count).max() ?? 0
         for t in tensors {
-            lines.append("  " + t.name.padding(toLength: width, withPad: " ", startingAt: 0)
-                         + "  \(t.dtype.padding(toLength: 4, withPad: " ", startingAt: 0))  [\(t.shape.map(String.init).joined(separator: ", "))]")
+            lines.append("  " + t.name.padded(toWidth: width)
+                         + "  \(t.dtype.padded(toWidth: 4))  [\(t.shape.map(String.init).joined(separator: ", "))]")
         }
         return lines.joined(separator: "\n")
     }

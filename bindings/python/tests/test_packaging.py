@@ -1,6 +1,8 @@
 """The package around the binding: `python -m cmfseg`, the library's lookup, and a
-wheel that carries the library, the program and the data, installed into a fresh venv."""
+wheel that carries the library, the program and the data, installed into a fresh venv and
+used there with the Swift toolchain hidden."""
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -14,8 +16,28 @@ from cmfseg._lib import LIBRARY_PATH
 from conftest import PACKAGE_ROOT, SOURCE_TREE
 
 
-def _python(*args, env=None, cwd=None, python=sys.executable):
-    return subprocess.run([str(python), *args], capture_output=True, text=True, env=env, cwd=cwd)
+def _python(*args, env=None, cwd=None, python=sys.executable, prefix=()):
+    return subprocess.run([*prefix, str(python), *args], capture_output=True, text=True, env=env,
+                          cwd=cwd)
+
+
+def _toolchain_hidden(empty):
+    """A command prefix that runs a program with the Swift toolchain's folder (<root> of the
+    `swift` on PATH, <root>/usr/bin/swift) replaced by the empty folder `empty`, in a mount
+    namespace; no prefix on a host without a toolchain. Fails when the namespace cannot be
+    made (unshare needs root, or unprivileged user namespaces)."""
+    swift = shutil.which("swift")
+    if swift is None:
+        return ()
+    root = Path(swift).resolve().parents[2]
+    assert root not in (Path("/"), Path("/usr")), "the toolchain in %s cannot be hidden" % root
+    empty.mkdir()
+    prefix = ("unshare", "--mount", "--map-root-user", "sh", "-c",
+              'mount --bind "$1" "$2" && shift 2 && exec "$@"', "sh", str(empty), str(root))
+    probe = subprocess.run([*prefix, "ls", "-A", str(root)], capture_output=True, text=True)
+    assert probe.returncode == 0, "cannot hide %s in a mount namespace: %s" % (root, probe.stderr)
+    assert probe.stdout == "", "%s is still visible: %s" % (root, probe.stdout)
+    return prefix
 
 
 def _env(**changes):
@@ -88,12 +110,14 @@ def test_installed_wheel_carries_library_program_and_data(cli, tmp_path):
     # numpy from this environment (the test stays offline); nothing of the source tree.
     (site / "numpy_for_test.pth").write_text(str(Path(numpy.__file__).parent.parent) + "\n")
     env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    hidden = _toolchain_hidden(tmp_path / "empty")
     check = _python("-c", "\n".join([
         "import cmfseg, cmfseg._lib",
         "print(cmfseg.__version__)",
         "print(cmfseg.__file__)",
         "print(cmfseg._lib.LIBRARY_PATH)",
-        "print(cmfseg.Model.load_default().architecture)"]), env=env, cwd=tmp_path, python=python)
+        "print(cmfseg.Model.load_default().architecture)"]), env=env, cwd=tmp_path, python=python,
+        prefix=hidden)
     assert check.returncode == 0, check.stderr
     version, package, library, architecture = check.stdout.split()
     assert version == cmfseg.__version__ and architecture == "cmff-m2g"
@@ -102,6 +126,7 @@ def test_installed_wheel_carries_library_program_and_data(cli, tmp_path):
     assert Path(library) == installed / "lib" / "libcmfseg.so"
     # Where the library looks for its data: <dir of libcmfseg.so>/../share/cmfseg.
     assert (installed / "share" / "cmfseg" / model).read_bytes() == (data / model).read_bytes()
-    program = _python("-m", "cmfseg", "--version", env=env, cwd=tmp_path, python=python)
+    program = _python("-m", "cmfseg", "--version", env=env, cwd=tmp_path, python=python,
+                      prefix=hidden)
     assert program.returncode == 0, program.stderr
     assert program.stdout.strip() == cmfseg.version()
