@@ -2,7 +2,8 @@
 # fresh prefix, then
 #   1. checks every ELF file of the install with readelf -d (RUNPATH/RPATH/NEEDED) and ldd:
 #      nothing may name a path inside the toolchain, and every needed library must resolve;
-#   2. builds the C example (consumer/main.c) against the install with pkg-config;
+#   2. builds the C example (consumer/main.c) against the install with pkg-config, and
+#      again as its own CMake project with find_package(cmfseg);
 #   3. runs it, `cmfseg --version` and `cmfseg evaluate` on the bundled sample, in a mount
 #      namespace where an empty folder is mounted over the toolchain (unshare; as root, or
 #      as a user where unprivileged user namespaces are allowed). When no namespace can be
@@ -63,6 +64,10 @@ set(ENV{PKG_CONFIG_PATH} "${prefix}/lib/pkgconfig")
 run(pkg-config --cflags --libs cmfseg)
 separate_arguments(flags UNIX_COMMAND "${out}")
 run(cc -o "${WORK}/consumer" "${SOURCE_DIR}/bindings/c/consumer/main.c" ${flags})
+# ... and with find_package(cmfseg), as a CMake user's project outside the tree.
+run("${CMAKE_COMMAND}" -S "${SOURCE_DIR}/bindings/c/consumer" -B "${WORK}/consumer-cmake"
+    "-DCMAKE_PREFIX_PATH=${prefix}")
+run("${CMAKE_COMMAND}" --build "${WORK}/consumer-cmake")
 
 # 3. The programs, with the toolchain's folder replaced by an empty one.
 set(hidden unshare --mount --map-root-user sh -c "mount --bind \"$1\" \"$2\" && shift 2 && exec \"$@\""
@@ -77,7 +82,9 @@ if(NOT listing STREQUAL "")
 endif()
 message(STATUS "running with ${TOOLCHAIN} hidden (an empty folder mounted over it)")
 run(${hidden} "${WORK}/consumer")
-message(STATUS "consumer: ${out}")
+message(STATUS "consumer (pkg-config): ${out}")
+run(${hidden} "${WORK}/consumer-cmake/consumer")
+message(STATUS "consumer (find_package): ${out}")
 run(${hidden} "${prefix}/bin/cmfseg" --version)
 string(STRIP "${out}" version)
 if(NOT version STREQUAL VERSION)
