@@ -52,6 +52,10 @@ public struct SafeTensorsFile: Sendable {
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw CMFError.io("cannot read \(path): not a regular file")
         }
+        if st.st_size == 0 {
+            // Foundation leaks its read buffer on an empty file; nothing to read anyway.
+            return try decode(UnsafeRawBufferPointer(start: nil, count: 0), source: path)
+        }
         let data: Data
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path), options: .mappedIfSafe)
