@@ -7,7 +7,8 @@
 # The driver is built once into .build-fuzz (incremental afterwards). The corpus grows in
 # $CMFSEG_FUZZ_WORK/corpus/TARGET (default /var/tmp/cmfseg-fuzz), seeded from the test
 # fixtures and Tests/Fuzz/regressions/TARGET; a crash is written to
-# $CMFSEG_FUZZ_WORK/crashes/TARGET/ and makes this script fail.
+# $CMFSEG_FUZZ_WORK/crashes/TARGET/ and makes this script fail; every run adds a line (time,
+# target, CPU s, inputs, exit status) to $CMFSEG_FUZZ_WORK/ledger.tsv.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -54,6 +55,8 @@ execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
 read -r user sys <"$work/$target.time"
 cpu=$(awk -v u="$user" -v s="$sys" 'BEGIN { printf "%.1f", u + s }')
 echo "fuzz $target: ${cpu} CPU s, ${execs:-?} inputs, corpus $(ls "$corpus" | wc -l) files" >&2
+# The ledger sums what each target has been fuzzed on this machine (Tests/Fuzz/README.md).
+printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "$cpu" "${execs:-?}" "$status" >>"$work/ledger.tsv"
 if [ $status -ne 0 ]; then
     echo "fuzz $target: FAILED (exit $status); the end of $log:" >&2
     tail -n 60 "$log" >&2

@@ -12,28 +12,36 @@ cd "$(dirname "$0")/../.."
 # ASan+UBSan: every test except the training and CLI ones, which run the same library code
 # as the tests kept, for many minutes more under ASan.
 asan_skip='CMFSegCLITests|CMFFTrainingStepTests|CMFTIterationTests|FeatureDistillationTests|ParameterTransferTests|TrainerTests|TrainingDataTests'
-# TSan: the tests that share models, volumes and files between threads.
-tsan_filter='Concurrent|Cohort|Cancel'
+# TSan: the tests that share models, volumes and files between threads, and some that run
+# the OpenMP kernels (segmentation, evaluation, a cohort on 2 threads through the CLI).
+tsan_filter='Concurrent|Cohort|Cancel|SegmentTests.testSegmentsAllFourAndOnePair|EvaluateBruteForceTests|EvaluateCommandTests.testBatch'
 
 case ${1:-} in
     asan)
         scratch=.build-asan
-        sanitize=(--sanitize=address --sanitize=undefined)
+        # swiftc has no -sanitize=undefined on Linux: UBSan instruments the C kernels, and
+        # its handlers come with the ASan runtime.
+        sanitize=(--sanitize=address -Xcc -fsanitize=undefined)
         select=(--skip "$asan_skip")
         [ -n "${2:-}" ] && select=(--filter "$2")
-        # Swift's runtime and Foundation keep caches alive to exit by design: leak reports
-        # at exit would be theirs; leaks in cmfseg code are caught by the fuzzers, which
-        # check every input.
-        export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0}
+        # Leaks are checked at exit, except XCTest's own (lsan.supp).
+        export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
+        export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/Tests/Sanitize/lsan.supp}
         export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
         ;;
     tsan)
         scratch=.build-tsan
         sanitize=(--sanitize=thread)
         select=(--filter "${2:-$tsan_filter}")
-        # Debian's libomp is built without TSan annotations: its barriers look like races.
-        # One OpenMP thread keeps TSan on the threads cmfseg's callers and cohorts create.
-        export OMP_NUM_THREADS=1
+        # Debian's libomp is not built for TSan: its spin-waits hand work between threads
+        # without anything TSan sees. Archer (an OpenMP tool shipped with libomp-dev) tells
+        # TSan about OpenMP's synchronisation, so the kernels run with 2 threads here.
+        archer=/usr/lib/llvm-14/lib/libarcher.so
+        if [ ! -f "$archer" ]; then
+            echo "$0: $archer is missing (Debian package libomp-14-dev)" >&2
+            exit 1
+        fi
+        export OMP_TOOL_LIBRARIES=$archer OMP_NUM_THREADS=2
         export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1:second_deadlock_stack=1}
         ;;
     *)
