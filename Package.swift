@@ -13,6 +13,7 @@
 //     CDeflate          libdeflate + zlib (Debian libdeflate-dev, zlib1g-dev): fast .nii.gz
 //     CMFSegABI         the public header as a Clang module, so the exports are type-checked
 //   Tests: one target per module, fixtures in Tests/Fixtures.
+//   Fuzzing (CMFSEG_FUZZ=1 only): cmfseg-fuzz, libFuzzer targets (Tests/Fuzz/README.md).
 import PackageDescription
 
 // The Swift toolchain's clang does not search LLVM 14's resource dir, where Debian's libomp-dev puts omp.h.
@@ -77,3 +78,18 @@ let package = Package(
         .testTarget(name: "CMFSegCLITests", dependencies: ["TestSupport"]),
     ]
 )
+
+// The fuzz driver links libFuzzer, so it builds only with `-sanitize=fuzzer` (Tests/Fuzz/run.sh
+// sets CMFSEG_FUZZ=1 and the flags); ordinary builds never see it. lld, because gold fails
+// on SwiftPM's `--defsym main=…` next to libFuzzer's own `main`.
+if Context.environment["CMFSEG_FUZZ"] != nil {
+    package.targets += [
+        .systemLibrary(name: "CFuzzDriver", path: "Tests/Fuzz/CFuzzDriver"),
+        .executableTarget(
+            name: "cmfseg-fuzz",
+            dependencies: ["CMFSeg", "CMFSegC", "CMFSegABI", "CFuzzDriver"],
+            path: "Tests/Fuzz/Targets",
+            linkerSettings: openMPLinker + [.unsafeFlags(["-use-ld=lld"])]
+        ),
+    ]
+}

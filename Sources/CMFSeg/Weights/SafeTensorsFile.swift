@@ -54,6 +54,10 @@ public struct SafeTensorsFile: Sendable {
         guard (st.st_mode & S_IFMT) == S_IFREG else {
             throw CMFError.io("cannot read \(path): not a regular file")
         }
+        if st.st_size == 0 {
+            // Foundation leaks its read buffer on an empty file; nothing to read anyway.
+            return try decode(UnsafeRawBufferPointer(start: nil, count: 0), source: path)
+        }
         // Decoded tensors are float32: up to 4 bytes for each stored byte (U8), beside the file.
         try ResourceLimits.current().check(voxels: 0, bytes: 5 * Int(st.st_size), for: "loading \(path)")
         let data: Data
