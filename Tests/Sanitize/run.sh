@@ -14,7 +14,7 @@ cd "$(dirname "$0")/../.."
 asan_skip='CMFSegCLITests|CMFFTrainingStepTests|CMFTIterationTests|FeatureDistillationTests|ParameterTransferTests|TrainerTests|TrainingDataTests'
 # TSan: the tests that share models, volumes and files between threads, and some that run
 # the OpenMP kernels (segmentation, evaluation, a cohort on 2 threads through the CLI).
-tsan_filter='Concurrent|Cohort|Cancel|SegmentTests.testSegmentsAllFourAndOnePair|EvaluateBruteForceTests|EvaluateCommandTests.testBatch'
+tsan_filter='Concurren|Cohort|Cancel|SegmentTests.testSegmentsAllFourAndOnePair|EvaluateBruteForceTests|EvaluateCommandTests.testBatch'
 
 case ${1:-} in
     asan)
