@@ -81,6 +81,7 @@ final class ConcurrencyTests: XCTestCase {
         final class Run: @unchecked Sendable {
             let started = DispatchSemaphore(value: 0)
             let flagSet = DispatchSemaphore(value: 0)
+            let finished = DispatchSemaphore(value: 0)   // orders the worker's writes before the checks
             let flag = UnsafeMutablePointer<Int32>.allocate(capacity: 1)
             var reports: [Float] = []
             var status = CMF_OK
@@ -108,12 +109,13 @@ final class ConcurrencyTests: XCTestCase {
             var out: OpaquePointer?
             run.status = cmf_segment(shared.0, shared.1[0], shared.1[1], shared.1[2], shared.1[3], &p, &out, nil, nil)
             run.labels = out
+            run.finished.signal()
         }
         worker.start()
         XCTAssertEqual(run.started.wait(timeout: .now() + 600), .success)
         run.flag.pointee = 1   // as a host thread would
         run.flagSet.signal()
-        while !worker.isFinished { usleep(1000) }
+        XCTAssertEqual(run.finished.wait(timeout: .now() + 600), .success)
         XCTAssertEqual(run.status, CMF_ERR_ABORTED)
         XCTAssertNil(run.labels)
         // stopped inside the next network call: no window finished after the flag was set
