@@ -26,7 +26,7 @@ extension SegmentationModel {
     /// The window's bounds first (they keep the estimate's arithmetic far from overflow),
     /// then the grid and the estimate plus `inputBytes` against the limits.
     func checkLimits(grid: Shape3, inputBytes: Int, options: SegmentationOptions, what: String) throws {
-        try options.window.validate(sizeMultiple: 16)
+        try options.window.validate(sizeMultiple: SegmentationPredictor.windowMultiple)
         try (options.limits ?? ResourceLimits.current()).check(
             voxels: grid.count, bytes: inputBytes + estimatedBytes(grid: grid, options: options),
             for: "\(what) with \(options.window.patch) windows")

@@ -38,12 +38,12 @@ extension SegmentationModel {
         try NiftiPaths.requireSingleFile(output, what: "the label map")
         if let probabilitiesPath { try NiftiPaths.requireSingleFile(probabilitiesPath, what: "the probabilities (a 4-D image)") }
         try AtomicFile.checkDestinations([output] + (probabilitiesPath.map { [$0] } ?? []), inputs: Array(paths.values))
+        var options = options
+        if probabilitiesPath != nil { options.keepProbabilities = true }   // before the estimate, which counts them
         try checkLimits(files: paths, options: options)
         var clock = Date()
         let input = try CaseInput(files: paths, limits: options.limits)
         let read = Date().timeIntervalSince(clock)
-        var options = options
-        if probabilitiesPath != nil { options.keepProbabilities = true }
         var result = try segment(input, options: options, control: control)
         clock = Date()
         try result.write(labelsTo: output, probabilitiesTo: probabilitiesPath)

@@ -5,7 +5,9 @@ public struct SegmentationPredictor: PatchPredictor {
     public let modalities: [Modality]
     public let classCount: Int
     public var context: ForwardContext
-    public var sizeMultiple: Int { 16 }
+    public var sizeMultiple: Int { Self.windowMultiple }
+    /// Window sides are multiples of this: the U-Net halves each side four times.
+    public static let windowMultiple = 16
 
     public func probabilities(for input: Tensor) throws -> Tensor {
         let (_, c, _, _, _) = try input.dims5("patch")
