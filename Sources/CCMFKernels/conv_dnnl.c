@@ -25,7 +25,7 @@
  * environment before the process starts brings it back to 1.1 s. libgomp reads it only at
  * load time, so a host that loads libgomp before cmfseg should set it (to be said in the C API docs). */
 #define _GNU_SOURCE
-#include "cmf_nn.h"
+#include "cmf_kernels.h"
 #include <dlfcn.h>
 #include <dnnl.h>
 #include "nn_internal.h"
@@ -160,9 +160,26 @@ int cmfk_dnnl_bind(dnnl_stream_t stream, dnnl_memory_t user, const dnnl_memory_d
     if (rc != 0) return rc;
     if (dnnl_memory_get_memory_desc(user, &umd) != dnnl_success) return -3;
     if (dnnl_memory_desc_equal(umd, md)) { *mem = user; *owned = 0; return 0; }
-    if (dnnl_memory_create(mem, md, engine, DNNL_MEMORY_ALLOCATE) != dnnl_success) return -1;
+    /* The blocked copy comes from the pool (oneDNN's own allocation would be a fresh mmap). */
+    size_t bytes = dnnl_memory_desc_get_size(md);
+    void *buffer = cmfk_pool_take(bytes);
+    if (!buffer) return -1;
+    if (dnnl_memory_create(mem, md, engine, buffer) != dnnl_success) {
+        cmfk_pool_give(buffer, bytes);
+        return -1;
+    }
     *owned = 1;
     return copy ? cmfk_dnnl_reorder(stream, user, *mem) : 0;
+}
+
+void cmfk_dnnl_release(dnnl_memory_t mem, int owned) {
+    if (!owned || !mem) return;
+    const dnnl_memory_desc_t *md = NULL;
+    void *buffer = NULL;
+    size_t bytes = dnnl_memory_get_memory_desc(mem, &md) == dnnl_success ? dnnl_memory_desc_get_size(md) : 0;
+    if (dnnl_memory_get_data_handle(mem, &buffer) != dnnl_success) buffer = NULL;
+    dnnl_memory_destroy(mem);
+    cmfk_pool_give(buffer, bytes);
 }
 
 #define TRY(x) do { if ((x) != dnnl_success) { rc = -3; goto done; } } while (0)
@@ -277,7 +294,7 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
         TRY(dnnl_primitive_execute(conv, stream, bias ? 4 : 3, args));
     }
     /* Free the blocked input before the output reorder allocates nothing more: keeps the peak low. */
-    if (own_src) { dnnl_memory_destroy(src); own_src = 0; src = NULL; }
+    if (own_src) { cmfk_dnnl_release(src, own_src); own_src = 0; src = NULL; }
     /* With `fuse`, normalise straight from a channel-blocked result (channels-last or
      * nCdhw8c) instead of reordering it to plain first. */
     int64_t block = 0;
@@ -309,9 +326,9 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
 
 done:
     if (stream) dnnl_stream_wait(stream);
-    if (own_src && src) dnnl_memory_destroy(src);
-    if (own_wei && wei) dnnl_memory_destroy(wei);
-    if (own_dst && dst) dnnl_memory_destroy(dst);
+    cmfk_dnnl_release(src, own_src);
+    cmfk_dnnl_release(wei, own_wei);
+    cmfk_dnnl_release(dst, own_dst);
     if (usrc) dnnl_memory_destroy(usrc);
     if (uwei) dnnl_memory_destroy(uwei);
     if (ubias) dnnl_memory_destroy(ubias);

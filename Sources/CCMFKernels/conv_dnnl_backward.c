@@ -16,7 +16,7 @@
  * copied columns is 1.5-15x faster (backward_weights_im2col; 256->256 at 4^3: 19 vs 54 ms,
  * 384->128 at 8^3: 73 vs 118 ms, 2->16 at 64^3: 103 vs 136 ms); on larger planes with more
  * channels it is about 2x slower. Hosts where oneDNN offers a JIT kernel keep the primitive. */
-#include "cmf_nn.h"
+#include "cmf_kernels.h"
 #include <dnnl.h>
 #include "nn_internal.h"
 #include <stdlib.h>
@@ -41,13 +41,14 @@ static int backward_weights_taps(const float *in, int64_t n, int64_t ci, int64_t
     int64_t od = d + 2 * pad - kd + 1, oh = Hp - kh + 1, ow = Wp - kw + 1, oplane = od * oh * ow;
     int64_t taps = kd * kh * kw, K = (oh - 1) * Wp + ow, slab_planes = SLAB + kd - 1;
     int64_t slabs = (od + SLAB - 1) / SLAB, items = n * slabs;
-    float *xbuf = malloc(sizeof(float) * (size_t)(nt * ci * slab_planes * HWp));
-    float *gbuf = malloc(sizeof(float) * (size_t)(nt * co * K));
+    size_t xbytes = sizeof(float) * (size_t)(nt * ci * slab_planes * HWp), gbytes = sizeof(float) * (size_t)(nt * co * K);
+    float *xbuf = cmfk_pool_take(xbytes);
+    float *gbuf = cmfk_pool_take(gbytes);
     float *acc = calloc((size_t)(nt * taps * co * ci), sizeof(float));
     double *bsum = calloc((size_t)(nt * co), sizeof(double));
     int *bad = calloc((size_t)nt, sizeof(int)); /* per thread: an sgemm call failed */
     if (!xbuf || !gbuf || !acc || !bsum || !bad) {
-        free(xbuf); free(gbuf); free(acc); free(bsum); free(bad);
+        cmfk_pool_give(xbuf, xbytes); cmfk_pool_give(gbuf, gbytes); free(acc); free(bsum); free(bad);
         return -1;
     }
     #pragma omp parallel num_threads(nt)
@@ -116,7 +117,7 @@ static int backward_weights_taps(const float *in, int64_t n, int64_t ci, int64_t
             for (int i = 0; i < nt; i++) v += bsum[(int64_t)i * co + o];
             grad_bias[o] = (float)v;
         }
-    free(xbuf); free(gbuf); free(acc); free(bsum); free(bad);
+    cmfk_pool_give(xbuf, xbytes); cmfk_pool_give(gbuf, gbytes); free(acc); free(bsum); free(bad);
     return failed ? -3 : 0;
 }
 
@@ -136,8 +137,9 @@ static int backward_weights_im2col(const float *in, int64_t n, int64_t ci, int64
     int64_t Qc = ((int64_t)1 << 22) / rows;   /* col at most 16 MB */
     if (Qc < Wp) Qc = Wp;
     if (Qc > Q) Qc = Q;
-    float *X = malloc(sizeof(float) * (size_t)(ci * xs)), *G = malloc(sizeof(float) * (size_t)(co * Q));
-    float *col = malloc(sizeof(float) * (size_t)(rows * Qc));
+    size_t xbytes = sizeof(float) * (size_t)(ci * xs), gbytes = sizeof(float) * (size_t)(co * Q);
+    size_t colbytes = sizeof(float) * (size_t)(rows * Qc);
+    float *X = cmfk_pool_take(xbytes), *G = cmfk_pool_take(gbytes), *col = cmfk_pool_take(colbytes);
     int64_t *off = malloc(sizeof(int64_t) * (size_t)taps);
     double *bsum = calloc((size_t)co, sizeof(double));
     int rc = 0;
@@ -183,7 +185,7 @@ static int backward_weights_im2col(const float *in, int64_t n, int64_t ci, int64
     if (grad_bias)
         for (int64_t o = 0; o < co; o++) grad_bias[o] = (float)bsum[o];
 out:
-    free(X); free(G); free(col); free(off); free(bsum);
+    cmfk_pool_give(X, xbytes); cmfk_pool_give(G, gbytes); cmfk_pool_give(col, colbytes); free(off); free(bsum);
     return rc;
 }
 
@@ -215,8 +217,7 @@ static int run_backward(dnnl_primitive_desc_t pd, dnnl_stream_t stream, int k, i
     if (rc == 0 && dnnl_stream_wait(stream) != dnnl_success) rc = -3;
 done:
     dnnl_stream_wait(stream);
-    for (int i = 0; i < k; i++)
-        if (owned[i] && mem[i]) dnnl_memory_destroy(mem[i]);
+    for (int i = 0; i < k; i++) cmfk_dnnl_release(mem[i], owned[i]);
     if (prim) dnnl_primitive_destroy(prim);
     return rc;
 }

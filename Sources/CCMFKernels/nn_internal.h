@@ -51,6 +51,9 @@ CMFK_HIDDEN int cmfk_dnnl_conv_forward_pd(dnnl_primitive_desc_t *pd, const cmfk_
  * when `copy` is set. */
 CMFK_HIDDEN int cmfk_dnnl_bind(dnnl_stream_t stream, dnnl_memory_t user, const dnnl_memory_desc_t *md,
                                int copy, dnnl_memory_t *mem, int *owned);
+/* Destroys a memory that cmfk_dnnl_bind made (owned = 1), its buffer back to the pool;
+ * nothing for a bound user memory (owned = 0) or NULL. */
+CMFK_HIDDEN void cmfk_dnnl_release(dnnl_memory_t mem, int owned);
 /* Reorders `from` into `to` (any layouts). */
 CMFK_HIDDEN int cmfk_dnnl_reorder(dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to);
 #endif

@@ -38,8 +38,11 @@ struct BenchOptions: ParsableArguments {
                         : try Network.load(paths: weights)
     }
 
-    /// The fastest of `repeat` timed runs after one warm-up, in seconds.
+    /// The fastest of `repeat` timed runs after one warm-up, in seconds. One buffer-pool scope
+    /// spans them all, as it spans the windows of a segmentation and the steps of a training run.
     func fastest(_ body: () throws -> Void) rethrows -> Double {
+        TensorStorage.openPoolScope()
+        defer { TensorStorage.closePoolScope() }
         try body()
         var best = Double.infinity
         for _ in 0..<`repeat` {
@@ -93,7 +96,6 @@ struct BenchForwardCommand: ParsableCommand {
     func validate() throws { _ = try benchPatch(patch) }
 
     func run() throws {
-        ProcessMemory.keepFreedMemory()
         let dhw = try benchPatch(patch)
         let network = try options.network()
         let seconds = try options.forwardSeconds(network, spatial: dhw, ForwardContext(threads: options.threads))
@@ -130,7 +132,6 @@ struct BenchCaseCommand: ParsableCommand {
     }
 
     func run() throws {
-        ProcessMemory.keepFreedMemory()
         let ctx = ForwardContext(threads: options.threads)
         let model = try SegmentationModel(network: options.network(), context: ctx)
         let grid = gridFactor == 1 ? PhantomGrid.brats : PhantomGrid.coarse(gridFactor)
@@ -173,7 +174,6 @@ struct BenchTrainCommand: ParsableCommand {
     func validate() throws { _ = try benchPatch(patch) }
 
     func run() throws {
-        ProcessMemory.keepFreedMemory()
         let dhw = try benchPatch(patch)
         var network = try options.network()
         guard case .cmff = network.body else {

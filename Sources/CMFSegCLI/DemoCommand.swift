@@ -42,7 +42,6 @@ struct DemoCommand: ParsableCommand {
 
     func run() throws {
         try limits.apply()
-        ProcessMemory.keepFreedMemory()
         // the model first: a missing or damaged one stops the demo before any work
         let model = try SegmentationModel.load(weights: weights, context: ForwardContext(threads: threads))
         let folder = URL(fileURLWithPath: out)

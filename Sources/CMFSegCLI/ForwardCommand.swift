@@ -49,7 +49,6 @@ struct ForwardCommand: ParsableCommand {
 
     /// Library errors reach `CMFSegCommand.main`, which prints one `cmfseg: error:` line.
     func run() throws {
-        ProcessMemory.keepFreedMemory()
         let network = try Network.load(paths: weights)
         for note in network.notes { writeStandardError("cmfseg: note: \(note)\n") }
         let ctx = ForwardContext(engine: engine.engine, threads: threads)

@@ -64,7 +64,6 @@ struct SegmentCommand: ParsableCommand {
     /// (the progress line ends first).
     func run() throws {
         try limits.apply()
-        ProcessMemory.keepFreedMemory()  // see its documentation: ~35% faster windows
         var paths: [Modality: String] = [:]
         for (m, p) in [(Modality.t1, t1), (.t1ce, t1ce), (.t2, t2), (.flair, flair)] { if let p { paths[m] = p } }
         let context = ForwardContext(engine: engine.engine, threads: threads)

@@ -84,7 +84,6 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
-        ProcessMemory.keepFreedMemory()
         let trainer = try Trainer(makeConfiguration(), resume: resume)
         trainer.provenance["training_command"] = (["cmfseg"] + CommandLine.arguments.dropFirst()).joined(separator: " ")
         for n in trainer.notes { say("note: \(n)") }

@@ -27,7 +27,6 @@ struct TranslateCommand: ParsableCommand {
     }
 
     func run() throws {
-        ProcessMemory.keepFreedMemory()
         let generator = try Network.load(paths: [weights])
         let (inputs, outputs) = try PairTranslator.direction(generator, from: from.map { $0 == "a" ? 0 : 1 })
         let folder = try CaseFolder(input)

@@ -228,11 +228,18 @@ int64_t cmfk_components_u8(const uint8_t *mask, int64_t nx, int64_t ny, int64_t 
 int64_t cmfk_components_u8_naive(const uint8_t *mask, int64_t nx, int64_t ny, int64_t nz,
                                  int connectivity, int32_t *labels);
 
-/* ---- cmf_memory.c: allocator settings for executables ------------------------------ */
-/* Makes glibc keep freed memory (big blocks from the heap, no trimming) so the forward
- * pass's large temporaries are reused rather than mmap'ed and page-faulted every time.
- * Process-wide: for the CLI only, never called by the library. Returns 1 if applied. */
-int cmfk_malloc_keep_freed(void);
+/* ---- buffer_pool.c: reuse of the network's large temporaries ---------------------- */
+/* 64-byte aligned buffers. Blocks of 1 MiB and more that are given back while a scope is
+ * open are kept (by exact size) for the next take of that size; the last cmfk_pool_leave
+ * frees them. Thread-safe; scopes nest and may overlap between threads. take returns NULL
+ * when memory is exhausted; give(NULL, _) does nothing; give needs take's byte count. */
+void *cmfk_pool_take(size_t bytes);
+void cmfk_pool_give(void *p, size_t bytes);
+void cmfk_pool_enter(void);
+void cmfk_pool_leave(void);
+/* Takes served from the cache, takes that allocated (blocks of 1 MiB and more), and the
+ * bytes cached now. Any pointer may be NULL. */
+void cmfk_pool_stats(int64_t *hits, int64_t *misses, int64_t *cached_bytes);
 
 /* ---- Network layers (cmf_nn.h: convolution, normalisation, pooling, ...) -------------- */
 #include "cmf_nn.h"

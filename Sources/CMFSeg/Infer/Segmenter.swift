@@ -26,6 +26,8 @@ public enum Segmenter {
     static func segment(_ input: CaseInput, predictor: any PatchPredictor, options: SegmentationOptions,
                         control: InferenceControl, route: SegmentationModel.Route?,
                         description: String?) throws -> SegmentationResult {
+        TensorStorage.openPoolScope()
+        defer { TensorStorage.closePoolScope() }  // activations reused, not page-faulted again
         try options.window.validate(sizeMultiple: predictor.sizeMultiple)
         try options.postProcess?.validate()
         let k = predictor.classCount

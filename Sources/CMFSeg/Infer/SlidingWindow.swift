@@ -110,7 +110,7 @@ public enum SlidingWindow {
                         guard y.shape == [1, k, p.nz, p.ny, p.nx] else {
                             throw CMFError.shape("the network returned \(y.shape) for a \(x.shape) window; expected [1, \(k), \(p.nz), \(p.ny), \(p.nx)]")
                         }
-                        let back = flipped(y.storage, channels: k, patch: p, flip)
+                        let back = flipped(Array(y.storage), channels: k, patch: p, flip)
                         let scale = 1 / Float(flips.count)
                         for i in 0..<mean.count { mean[i] += back[i] * scale }
                         done += 1
@@ -134,7 +134,7 @@ public enum SlidingWindow {
     }
 
     /// The `[channels, patch]` block at `origin` of a `[channels, grid]` array.
-    static func extract(_ data: [Float], channels: Int, grid: Shape3, origin: SIMD3<Int>, patch p: Shape3) -> [Float] {
+    static func extract(_ data: TensorStorage, channels: Int, grid: Shape3, origin: SIMD3<Int>, patch p: Shape3) -> [Float] {
         var out = [Float](repeating: 0, count: channels * p.count)
         data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in

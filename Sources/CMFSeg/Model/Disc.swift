@@ -24,6 +24,8 @@ public struct Disc: Sendable {
     public var inChannels: Int { conv1.inChannels }
 
     public func forward(_ x: Tensor, _ ctx: ForwardContext) throws -> Tensor {
+        TensorStorage.openPoolScope()
+        defer { TensorStorage.closePoolScope() }  // activations reused, not page-faulted again
         let (_, c, _, _, _) = try x.dims5("discriminator input")
         guard c == inChannels else {
             throw CMFError.shape("discriminator input has \(c) channels, the network takes \(inChannels)")

@@ -47,6 +47,8 @@ public struct M2G: Sendable {
 
     /// - Parameters: x0 pair-A input `[N, 2, D, H, W]`, x1 pair-B input of the same shape.
     public func forward(_ x0: Tensor, _ x1: Tensor, _ ctx: ForwardContext) throws -> Output {
+        TensorStorage.openPoolScope()
+        defer { TensorStorage.closePoolScope() }  // activations reused, not page-faulted again
         guard x0.shape == x1.shape else {
             throw CMFError.shape("CMFF inputs differ in shape: \(x0.shape) vs \(x1.shape)")
         }

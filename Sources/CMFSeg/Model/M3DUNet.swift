@@ -68,6 +68,8 @@ public struct M3DUNet: Sendable {
     /// - Throws: `CMFError.shape` if the input is not `[N, inChannels, D, H, W]` with D, H, W
     ///   multiples of 16.
     public func forward(_ x: Tensor, _ ctx: ForwardContext) throws -> Output {
+        TensorStorage.openPoolScope()
+        defer { TensorStorage.closePoolScope() }  // activations reused, not page-faulted again
         try checkInput(x)
         func b(_ id: String, _ t: Tensor) throws -> Tensor {
             try ctx.checkCancelled()

@@ -93,15 +93,20 @@ extension Tensor {
             channels += pc
         }
         let plane = d * h * w
-        var storage = [Float]()
-        storage.reserveCapacity(n * channels * plane)
-        for s in 0..<n {
-            for p in parts {
-                let per = p.shape[1] * plane
-                storage.append(contentsOf: p.storage[(s * per)..<((s + 1) * per)])
+        var out = Tensor(uninitializedShape: [n, channels, d, h, w])
+        out.storage.withUnsafeMutableBufferPointer { dst in
+            var at = 0
+            for s in 0..<n {
+                for p in parts {
+                    let per = p.shape[1] * plane
+                    p.storage.withUnsafeBufferPointer { src in
+                        (dst.baseAddress! + at).update(from: src.baseAddress! + s * per, count: per)
+                    }
+                    at += per
+                }
             }
         }
-        return Tensor(shape: [n, channels, d, h, w], storage: storage)
+        return out
     }
 
     /// Channel-broadcast multiply: every channel of `self` times channel `channel` of `mask`

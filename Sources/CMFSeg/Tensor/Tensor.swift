@@ -5,32 +5,29 @@
 /// `[D, H, W]` tensor without any copy or transpose.
 public struct Tensor: Sendable {
     public var shape: [Int]
-    public var storage: [Float]
+    public var storage: TensorStorage
 
     /// - Precondition: `storage.count` equals the product of `shape` (internal invariant).
-    public init(shape: [Int], storage: [Float]) {
+    public init(shape: [Int], storage: TensorStorage) {
         precondition(storage.count == shape.reduce(1, *), "storage \(storage.count) does not match shape \(shape)")
         self.shape = shape
         self.storage = storage
     }
 
+    /// A copy of `values` (row-major) as a tensor of `shape`.
+    public init(shape: [Int], storage values: [Float]) {
+        self.init(shape: shape, storage: TensorStorage(values))
+    }
+
     public init(zeros shape: [Int]) {
-        self.init(shape: shape, storage: [Float](repeating: 0, count: shape.reduce(1, *)))
+        self.init(shape: shape, storage: TensorStorage(repeating: 0, count: shape.reduce(1, *)))
     }
 
     public var count: Int { storage.count }
 
-    /// A tensor whose values a kernel is about to overwrite, every one of them: no zeroing pass
-    /// over the (often 100+ MB) buffer. Debug builds fill it with NaN so that a value left
-    /// unwritten shows in the tests.
+    /// A tensor whose values a kernel is about to overwrite, every one of them: no zeroing
+    /// pass over the (often 100+ MB) buffer (see ``TensorStorage``).
     init(uninitializedShape shape: [Int]) {
-        let count = shape.reduce(1, *)
-        let storage = [Float](unsafeUninitializedCapacity: count) { buffer, initialized in
-            #if DEBUG
-            buffer.initialize(repeating: .nan)
-            #endif
-            initialized = count
-        }
-        self.init(shape: shape, storage: storage)
+        self.init(shape: shape, storage: TensorStorage(uninitializedCount: shape.reduce(1, *)))
     }
 }

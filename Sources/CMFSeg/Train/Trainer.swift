@@ -106,6 +106,8 @@ public final class Trainer {
     /// - Returns: the step reached.
     @discardableResult
     public func run(shouldStop: @escaping @Sendable () -> Bool = { false }, report: (Event) -> Void = { _ in }) throws -> Int {
+        TensorStorage.openPoolScope()
+        defer { TensorStorage.closePoolScope() }  // activations reused, not page-faulted again
         let c = configuration
         try FileManager.default.createDirectory(atPath: c.outputFolder, withIntermediateDirectories: true)
         let columns = learner.logColumns

@@ -28,7 +28,8 @@ extension TrainingCase {
         }
         let (cropped, inside) = Self.cropLabels(classes, grid: labels.shape, box: prepared.box, padded: pad)
         let fg = Self.foregroundIndex(cropped, classCount: classValues.count)
-        let channels: Channels = storage == .float32 ? .float32(prepared.input.storage) : .halving(prepared.input.storage)
+        let values = Array(prepared.input.storage)
+        let channels: Channels = storage == .float32 ? .float32(values) : .halving(values)
         self.init(name: name, shape: pad, modalities: modalities, channels: channels, labels: cropped,
                   foreground: fg.indices, foregroundCounts: fg.counts, box: prepared.box,
                   gridShape: prepared.gridShape, labelsOutsideBox: labelled - inside)

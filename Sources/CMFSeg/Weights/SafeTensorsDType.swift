@@ -50,12 +50,12 @@ public enum SafeTensorsDType: String, Sendable, CaseIterable {
 
     /// Float → little-endian bytes (F16: IEEE rounding to nearest even; BF16: round to
     /// nearest even on the upper 16 bits, NaN kept NaN).
-    func encode(_ values: [Float], into out: inout [UInt8]) {
+    func encode(_ values: UnsafeBufferPointer<Float>, into out: inout [UInt8]) {
         out.reserveCapacity(out.count + values.count * size)
         switch self {
         case .f32:
             #if _endian(little)
-            values.withUnsafeBytes { out.append(contentsOf: $0) }
+            out.append(contentsOf: UnsafeRawBufferPointer(values))
             #else
             for v in values { appendLE(v.bitPattern, &out) }
             #endif

@@ -196,7 +196,7 @@ public struct SafeTensorsFile: Sendable {
         var n = UInt64(header.count).littleEndian
         withUnsafeBytes(of: &n) { out.append(contentsOf: $0) }
         out.append(contentsOf: header)
-        for e in entries { e.dtype.encode(e.tensor.storage, into: &out) }
+        for e in entries { e.tensor.storage.withUnsafeBufferPointer { e.dtype.encode($0, into: &out) } }
         return out
     }
 

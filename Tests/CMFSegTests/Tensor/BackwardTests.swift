@@ -30,9 +30,10 @@ final class BackwardTests: XCTestCase {
     /// Compares `analytic` (∂L/∂x from the kernels) with central differences of `f` (L in
     /// double) at the float point `x`, on `indices` (all by default). Passes when the largest
     /// difference is within `rtol` of the largest gradient magnitude (plus `atol`).
-    func checkGradient(_ label: String, at x: [Float], analytic: [Float], indices: [Int]? = nil, step: Double = 1e-5,
+    func checkGradient(_ label: String, at point: some Collection<Float>, analytic values: some Collection<Float>, indices: [Int]? = nil, step: Double = 1e-5,
                        rtol: Double = 2e-5, atol: Double = 1e-9, file: StaticString = #filePath, line: UInt = #line,
                        _ f: ([Double]) -> Double) {
+        let x = Array(point), analytic = Array(values)
         XCTAssertEqual(x.count, analytic.count, "\(label): gradient size", file: file, line: line)
         let base = x.map(Double.init)
         var worst = 0.0, worstIndex = -1, worstPair = (0.0, 0.0), scale = 0.0
@@ -448,7 +449,7 @@ final class BackwardTests: XCTestCase {
         func l1Ref(_ x: [Double]) -> Double { zip(x, bd).reduce(0) { $0 + abs($1.0 - $1.1) } / Double(x.count) }
         XCTAssertEqual(l1.loss, l1Ref(a.storage.map(Double.init)), accuracy: 1e-12)
         checkGradient("L1", at: a.storage, analytic: l1.gradient.storage) { l1Ref($0) }
-        XCTAssertEqual(try Loss.l1(a, a, threads: 1).gradient.storage, [Float](repeating: 0, count: a.count))  // sign(0) = 0
+        XCTAssertEqual(Array(try Loss.l1(a, a, threads: 1).gradient.storage), [Float](repeating: 0, count: a.count))  // sign(0) = 0
         for target: Float in [0, 1] {
             let mse = try Loss.mse(a, target: target, threads: 2)
             func mseRef(_ x: [Double]) -> Double { x.reduce(0) { $0 + ($1 - Double(target)) * ($1 - Double(target)) } / Double(x.count) }

@@ -106,7 +106,7 @@ final class TrainingDataTests: XCTestCase {
             XCTAssertEqual(c.box, p.box, c.name)
             XCTAssertEqual(c.modalities, modalities)
             guard case .float32(let values) = c.channels else { return XCTFail("float32 storage expected") }
-            XCTAssertEqual(values, p.input.storage, "\(c.name): channels must be exactly the pre-processor's")
+            XCTAssertEqual(values, Array(p.input.storage), "\(c.name): channels must be exactly the pre-processor's")
             XCTAssertTrue(p.box.shape != p.paddedShape, "\(c.name): the fixture should exercise padding")
             XCTAssertTrue(p.box.shape != p.gridShape, "\(c.name): the fixture should exercise cropping")
 

@@ -1,0 +1,85 @@
+import CCMFKernels
+@testable import CMFSeg
+import XCTest
+
+/// TensorStorage's value semantics and alignment, and the buffer pool behind it: reuse only
+/// while a scope is open, by exact size, and nothing kept once the last scope closes.
+final class TensorStorageTests: XCTestCase {
+    private struct PoolStats: Equatable { var hits: Int64, misses: Int64, cached: Int64 }
+
+    private func stats() -> PoolStats {
+        var s = PoolStats(hits: 0, misses: 0, cached: 0)
+        cmfk_pool_stats(&s.hits, &s.misses, &s.cached)
+        return s
+    }
+
+    private func address(_ s: TensorStorage) -> Int {
+        s.withUnsafeBufferPointer { Int(bitPattern: $0.baseAddress) }
+    }
+
+    /// Floats in a pooled block: 2 MiB and 3 MiB.
+    private let large = 1 << 19, larger = 3 << 18
+
+    func testCopyOnWrite() {
+        let a: TensorStorage = [1, 2, 3]
+        var b = a
+        b[0] = 9
+        XCTAssertEqual(Array(a), [1, 2, 3])
+        XCTAssertEqual(Array(b), [9, 2, 3])
+
+        var c = a
+        c.withUnsafeMutableBufferPointer { $0[2] = -1 }
+        XCTAssertEqual(Array(a), [1, 2, 3])
+        XCTAssertEqual(Array(c), [1, 2, -1])
+        XCTAssertEqual(a, TensorStorage([1, 2, 3]))
+        XCTAssertNotEqual(a, c)
+    }
+
+    func testInitialisersAndAlignment() {
+        XCTAssertEqual(Array(TensorStorage(repeating: 0.5, count: 4)), [0.5, 0.5, 0.5, 0.5])
+        XCTAssertEqual(Array(TensorStorage((0..<5).map(Float.init))), [0, 1, 2, 3, 4])
+        XCTAssertEqual(Array(TensorStorage(repeating: 1, count: 0)), [])
+        for count in [1, 1000, large + 3] {
+            XCTAssertEqual(address(TensorStorage(repeating: 0, count: count)) % 64, 0, "\(count) floats")
+        }
+    }
+
+    func testNothingIsKeptOutsideAScope() {
+        let before = stats()
+        _ = TensorStorage(repeating: 1, count: large)
+        XCTAssertEqual(stats().cached, before.cached)
+    }
+
+    func testReuseByExactSizeWhileAScopeIsOpen() {
+        TensorStorage.openPoolScope()
+        var first: TensorStorage? = TensorStorage(repeating: 1, count: large)
+        let freed = address(first!)
+        first = nil
+        let before = stats()
+        XCTAssertGreaterThanOrEqual(before.cached, Int64(large * 4))
+
+        let other = TensorStorage(repeating: 2, count: larger)   // another size: not served from the cache
+        XCTAssertEqual(stats().hits, before.hits)
+        let again = TensorStorage(repeating: 3, count: large)
+        XCTAssertEqual(stats().hits, before.hits + 1)
+        XCTAssertEqual(address(again), freed)
+        XCTAssertTrue(again.allSatisfy { $0 == 3 })
+        XCTAssertTrue(other.allSatisfy { $0 == 2 })
+
+        TensorStorage.openPoolScope()   // nested: closing it keeps the cache
+        _ = TensorStorage(repeating: 4, count: larger)
+        TensorStorage.closePoolScope()
+        XCTAssertGreaterThanOrEqual(stats().cached, Int64(larger * 4))
+        TensorStorage.closePoolScope()
+        XCTAssertEqual(stats().cached, 0)
+    }
+
+    func testStorageOutlivingItsScopeIsFreedNormally() {
+        TensorStorage.openPoolScope()
+        var kept: TensorStorage? = TensorStorage(repeating: 5, count: large)
+        TensorStorage.closePoolScope()
+        XCTAssertEqual(kept?[large - 1], 5)
+        kept = nil
+        XCTAssertEqual(stats().cached, 0)
+    }
+}
