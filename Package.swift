@@ -53,7 +53,7 @@ let package = Package(
             name: "CMFSeg",
             dependencies: ["CCMFKernels", "CNifti", "CDeflate"],
             exclude: ["Resources", "Phantom/README.md", "Phantom/phantom.png", "Weights/README.md",
-                      "Tensor/PERFORMANCE.md", "Evaluate/README.md", "Train/README.md"],
+                      "Tensor/PERFORMANCE.md", "Evaluate/README.md", "Train/README.md", "Train/Ablation"],
             swiftSettings: [.unsafeFlags(["-Xcc", "-I/usr/include/nifti"])],
             linkerSettings: openMPLinker
         ),

@@ -10,8 +10,11 @@
 # CMFF from random init, CMFF from the CMFT generators (parameter transfer), and CMFF of
 # half the width from random init and taught by the generators (distillation). Resumable:
 # run it again after an interruption and every run continues from its checkpoint; finished
-# runs are not repeated. Logs and checkpoints in WORK (default /var/tmp/cmfseg-ablation);
-# the table and plot go to Sources/CMFSeg/Train/ablation.{md,png}.
+# runs are not repeated. Each configuration is scored as soon as it is trained, and its
+# per-case scores are kept in the source tree (Sources/CMFSeg/Train/Ablation/scores-…, one
+# folder per budget), so a configuration scored once is never trained again, even when WORK
+# is lost. Logs, checkpoints and models in WORK (default /var/tmp/cmfseg-ablation); the
+# table and plot go to Sources/CMFSeg/Train/Ablation/ablation.{md,png}.
 # Environment: CMFSEG (the cmfseg binary; default: a release build of this tree), THREADS (2).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -31,32 +34,43 @@ threads="${THREADS:-2}"
 . "$root/Tests/Scripts/common.sh"
 cmfseg_binary "$root" "$work"
 export CMFSEG THREADS="$threads"
+results="$root/Sources/CMFSeg/Train/Ablation"
+scores="$results/scores-patch$patch-steps$steps-cmft$cmft_steps-cases$cases"
+scored() { for name in "$@"; do [ -f "$scores/$name/standard.csv" ] && [ -f "$scores/$name/shifted.csv" ] || return 1; done; }
 data="$work/data/train"
-[ -d "$data/phantom_0039" ] || "$CMFSEG" phantom --out "$data" --cases 40 --seed 1000 --threads "$threads" --force >/dev/null
+scored single-pair-a single-pair-b unet4 no-mask cmff-random cmff-cmft cmff-half-random cmff-half-distill \
+    || [ -d "$data/phantom_0039" ] || "$CMFSEG" phantom --out "$data" --cases 40 --seed 1000 --threads "$threads" --force >/dev/null
 
 common=(--data "$data" --patch "$patch" --steps "$steps" --seed "$seed" --threads "$threads" --lr 3e-4
         --foreground 0.8 --checkpoint-every 25 --validate-every 0 --log-every 10)
 resume() { [ -f "$1/checkpoint.safetensors" ] && echo "--resume $1/checkpoint.safetensors" || true; }
 done_at() { [ -f "$1/model.safetensors" ] && "$CMFSEG" info "$1/model.safetensors" | grep -q "training_steps = $steps$"; }
-train() {   # NAME TASK [OPTIONS...]
+train() {   # NAME TASK [OPTIONS...]: trains (or finishes) one configuration, then scores it
     local name="$1" task="$2"; shift 2
     local out="$work/runs/$name"
-    done_at "$out" && return 0
-    echo "== $name ($task $*)" >&2
-    # shellcheck disable=SC2046
-    "$CMFSEG" train "$task" --out "$out" "${common[@]}" "$@" $(resume "$out") > "$work/runs/$name.log" 2>&1
+    scored "$name" && return 0
+    if ! done_at "$out"; then
+        echo "== $name ($task $*)" >&2
+        # shellcheck disable=SC2046
+        "$CMFSEG" train "$task" --out "$out" "${common[@]}" "$@" $(resume "$out") > "$work/runs/$name.log" 2>&1
+    fi
+    WORK="$work" "$root/Tests/Scripts/score_model.sh" "$out/model.safetensors" --cases "$cases" --name "$name" >&2
+    mkdir -p "$scores/$name"
+    cp "$work/scores/$name/standard.csv" "$work/scores/$name/shifted.csv" "$scores/$name/"
 }
 mkdir -p "$work/runs"
 
 # stage 1 of the method: CMFT, then the parameter transfer
 gan="$work/runs/cmft"
-if [ ! -f "$gan/x2y.safetensors" ] || ! "$CMFSEG" info "$gan/x2y.safetensors" | grep -q "training_steps = $cmft_steps$"; then
+if ! scored cmff-cmft cmff-half-distill && { [ ! -f "$gan/x2y.safetensors" ] ||
+        ! "$CMFSEG" info "$gan/x2y.safetensors" | grep -q "training_steps = $cmft_steps$"; }; then
     # shellcheck disable=SC2046
     "$CMFSEG" train cmft --data "$data" --out "$gan" --patch "$patch" --steps "$cmft_steps" --seed "$seed" \
         --threads "$threads" --base-filters "$width" --lr 1e-4 --checkpoint-every 25 --log-every 10 $(resume "$gan") \
         > "$work/runs/cmft.log" 2>&1
 fi
-"$CMFSEG" transfer --generators "$gan/x2y.safetensors" "$gan/y2x.safetensors" --out "$gan/transfer.safetensors" >/dev/null
+[ ! -f "$gan/x2y.safetensors" ] || \
+    "$CMFSEG" transfer --generators "$gan/x2y.safetensors" "$gan/y2x.safetensors" --out "$gan/transfer.safetensors" >/dev/null
 
 # the method's own comparison first, then the baselines
 train cmff-cmft cmff --base-filters "$width" --init "$gan/transfer.safetensors"
@@ -68,11 +82,7 @@ train no-mask no-mask --base-filters "$width"
 train cmff-half-random cmff --base-filters $((width / 2))
 train cmff-half-distill cmff --base-filters $((width / 2)) --distill "$gan/x2y.safetensors" "$gan/y2x.safetensors"
 
-for name in single-pair-a single-pair-b unet4 no-mask cmff-random cmff-cmft cmff-half-random cmff-half-distill; do
-    [ -f "$work/scores/$name/shifted.csv" ] || \
-        WORK="$work" "$root/Tests/Scripts/score_model.sh" "$work/runs/$name/model.safetensors" --cases "$cases" --name "$name"
-done
 "$root/.ci/setup" >&2
 "$root/.venv/bin/python" -c "import matplotlib" 2>/dev/null || "$root/.venv/bin/pip" install -q matplotlib
-"$root/.venv/bin/python" "$root/Tests/Scripts/ablation_report.py" "$work/scores" \
-    --out "$root/Sources/CMFSeg/Train/ablation" --steps "$steps" --patch "$patch" --cmft-steps "$cmft_steps"
+"$root/.venv/bin/python" "$root/Tests/Scripts/ablation_report.py" "$scores" \
+    --out "$results/ablation" --steps "$steps" --patch "$patch" --cmft-steps "$cmft_steps"
