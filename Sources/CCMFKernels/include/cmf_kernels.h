@@ -229,17 +229,21 @@ int64_t cmfk_components_u8_naive(const uint8_t *mask, int64_t nx, int64_t ny, in
                                  int connectivity, int32_t *labels);
 
 /* ---- buffer_pool.c: reuse of the network's large temporaries ---------------------- */
-/* 64-byte aligned buffers. Blocks of 1 MiB and more that are given back while a scope is
- * open are kept (by exact size) for the next take of that size; the last cmfk_pool_leave
- * frees them. Thread-safe; scopes nest and may overlap between threads. take returns NULL
- * when memory is exhausted; give(NULL, _) does nothing; give needs take's byte count. */
+/* 64-byte aligned buffers. Blocks of 1 MiB and more taken while a scope is open come from
+ * one arena where freed ranges merge and serve later takes of any size; when the last
+ * cmfk_pool_leave closes, the free ranges' pages go back to the system (blocks still in use
+ * stay valid and are returned by give as usual). Thread-safe; scopes nest and may overlap
+ * between threads. take returns NULL when memory is exhausted; give(NULL, _) does nothing;
+ * give needs take's byte count. */
 void *cmfk_pool_take(size_t bytes);
 void cmfk_pool_give(void *p, size_t bytes);
 void cmfk_pool_enter(void);
 void cmfk_pool_leave(void);
-/* Takes served from the cache, takes that allocated (blocks of 1 MiB and more), and the
- * bytes cached now. Any pointer may be NULL. */
+/* Arena takes served from freed ranges, arena takes that grew it, and the freed bytes whose
+ * pages are still held. Any pointer may be NULL. */
 void cmfk_pool_stats(int64_t *hits, int64_t *misses, int64_t *cached_bytes);
+/* 1 when blocks come from the arena; 0 in AddressSanitizer builds (malloc, block by block). */
+int cmfk_pool_uses_arena(void);
 
 /* ---- Network layers (cmf_nn.h: convolution, normalisation, pooling, ...) -------------- */
 #include "cmf_nn.h"

@@ -3,9 +3,9 @@ import CCMFKernels
 /// The floats behind a ``Tensor``: contiguous, 64-byte aligned, copy-on-write like an array.
 ///
 /// Buffers come from the network's buffer pool (`buffer_pool.c`): while a scope is open
-/// (``openPoolScope()``: a forward pass, a segmentation, a training run) a
-/// freed activation is kept and handed to the next tensor of the same size, instead of
-/// being unmapped and page-faulted again (the kernel zeroes every fresh page).
+/// (``openPoolScope()``: a forward pass, a segmentation, a training run) a freed
+/// activation's memory serves the next tensors, whatever their sizes, instead of being
+/// unmapped and page-faulted again (the kernel zeroes every fresh page).
 public struct TensorStorage: Sendable {
     final class Buffer: @unchecked Sendable {   // mutated only when uniquely referenced
         let base: UnsafeMutablePointer<Float>
@@ -70,8 +70,8 @@ public struct TensorStorage: Sendable {
         buffer = copy
     }
 
-    /// Opens a scope of the buffer pool: freed tensors of 1 MiB and more are kept for reuse
-    /// until the outermost scope (of any thread) closes. Pair every open with a close
+    /// Opens a scope of the buffer pool: the memory of freed tensors of 1 MiB and more is
+    /// kept for reuse until the outermost scope (of any thread) closes. Pair every open with a close
     /// (`defer`); scopes nest.
     public static func openPoolScope() { cmfk_pool_enter() }
     public static func closePoolScope() { cmfk_pool_leave() }
