@@ -114,14 +114,16 @@ struct BenchForwardCommand: ParsableCommand {
 }
 
 /// `cmfseg bench case`: a BraTS-size phantom segmented end to end, against one forward pass
-/// at the model's window in the same run.
+/// at the window size and one at 128³ (the authors' patch, the usual yardstick) in the same run.
 struct BenchCaseCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "case",
-        abstract: "Seconds per whole BraTS-size case (pre-processing, windows, post-processing), and per forward at the window size.",
-        discussion: "The case is the demo's sample phantom (seed 2026, case 0, 240×240×155), in memory: no file reading or writing is timed.")
+        abstract: "Seconds per whole BraTS-size case (pre-processing, windows, post-processing), and per forward at the window size and at 128³.",
+        discussion: "The case is the demo's sample phantom (seed 2026, case 0, 240×240×155), in memory: no file reading or writing is timed. A window at least as large as the cropped brain (e.g. --patch 160 192 160) segments it in one network call.")
 
     @Option(name: .long, help: "Window overlap, in [0, 1).") var overlap: Double = 0.5
+    @Option(name: .long, parsing: .upToNextOption, help: "Window side, or D H W (multiples of 16; default: the model's patch).")
+    var patch: [Int] = []
     @Option(name: .long, help: ArgumentHelp("Coarser case: voxels N times larger over the BraTS field of view (tests).", visibility: .hidden))
     var gridFactor: Int = 1
     @OptionGroup var options: BenchOptions
@@ -129,6 +131,7 @@ struct BenchCaseCommand: ParsableCommand {
     func validate() throws {
         guard overlap >= 0, overlap < 1 else { throw ValidationError("--overlap must be in [0, 1)") }
         guard (1...8).contains(gridFactor) else { throw ValidationError("--grid-factor must be 1–8") }
+        if !patch.isEmpty { _ = try benchPatch(patch) }
     }
 
     func run() throws {
@@ -140,22 +143,26 @@ struct BenchCaseCommand: ParsableCommand {
         let input = CaseInput(volumes: sample.images)
         var segmentation = SegmentationOptions(for: model)
         segmentation.window.overlap = overlap
+        if !patch.isEmpty, let window = Shape3(dhw: try benchPatch(patch)) { segmentation.window.patch = window }
         segmentation.threads = options.threads
         var calls = 0
         let perCase = try options.fastest { calls = try model.segment(input, options: segmentation).timings.networkCalls }
         let window = segmentation.window.patch
         let dhw = [window.nz, window.ny, window.nx]
         let perForward = try options.forwardSeconds(model.network, spatial: dhw, ctx)
+        let reference = [128, 128, 128]
+        let perForward128 = dhw == reference ? perForward : try options.forwardSeconds(model.network, spatial: reference, ctx)
         let windowText = dhw.map(String.init).joined(separator: "x")
         if options.json {
             options.printJSON([("grid", "\"\(grid.shape.nx)x\(grid.shape.ny)x\(grid.shape.nz)\""), ("window", "\"\(windowText)\""), ("overlap", overlap), ("threads", options.threads),
                                ("network_calls", calls), ("seconds_per_case", perCase), ("seconds_per_forward", perForward),
-                               ("case_over_forward", perCase / perForward), ("peak_rss_gib", peakResidentGiB())])
+                               ("case_over_forward", perCase / perForward), ("seconds_per_forward_128", perForward128),
+                               ("case_over_forward_128", perCase / perForward128), ("peak_rss_gib", peakResidentGiB())])
         } else {
             print("whole case \(grid.shape.nx)x\(grid.shape.ny)x\(grid.shape.nz), \(calls) network calls of \(windowText) "
                   + String(cFormat: "(overlap %.2f), ", overlap) + "\(threadsText(options.threads)) threads: "
-                  + String(cFormat: "%.2f s per case, %.2f s per forward = %.2f forwards; peak RSS %.2f GiB",
-                           perCase, perForward, perCase / perForward, peakResidentGiB()))
+                  + String(cFormat: "%.2f s per case, %.2f s per forward = %.2f forwards (%.2f of 128³); peak RSS %.2f GiB",
+                           perCase, perForward, perCase / perForward, perCase / perForward128, peakResidentGiB()))
         }
     }
 }

@@ -22,13 +22,19 @@ final class BenchCommandTests: XCTestCase {
         XCTAssertEqual(c["grid"] as? String, "60x60x39")
         XCTAssertEqual(c["window"] as? String, "128x128x128")
         XCTAssertGreaterThanOrEqual(c["network_calls"] as? Int ?? 0, 1)
-        for key in ["seconds_per_case", "seconds_per_forward", "case_over_forward", "peak_rss_gib"] {
+        for key in ["seconds_per_case", "seconds_per_forward", "case_over_forward", "seconds_per_forward_128",
+                    "case_over_forward_128", "peak_rss_gib"] {
             XCTAssertNotNil(c[key] as? Double, key)
         }
+        // a window covering the whole cropped brain: one network call
+        let whole = try json(["case", "--grid-factor", "4", "--patch", "64"])
+        XCTAssertEqual(whole["window"] as? String, "64x64x64")
+        XCTAssertEqual(whole["network_calls"] as? Int, 1)
     }
 
     func testBadArguments() throws {
         for (args, message) in [(["forward", "--patch", "20"], "multiple of 16"), (["case", "--overlap", "1"], "--overlap"),
+                                (["case", "--patch", "24"], "multiple of 16"),
                                 (["train", "--repeat", "0"], "--repeat")] {
             let r = try CLI.run(["bench"] + args)
             XCTAssertNotEqual(r.status, 0, "\(args)")
