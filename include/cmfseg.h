@@ -341,7 +341,8 @@ CMF_API int32_t cmf_model_class_count(const cmf_model *model);
 /* The model's metadata, as its weight files state it plus what the loader derived. Keys a
  * host may rely on: "architecture", "base_filters", "in_channels", "num_classes",
  * "leaky_slope", "class_values" (label value per network class, e.g. "0,2,1,4"), "pairs"
- * ("t1,t1ce|t2,flair": each branch's inputs), "normalization", "patch" (D,H,W), and for
+ * ("t1,t1ce|t2,flair": each branch's inputs), "normalization", "patch" (training patch,
+ * D,H,W), "window" (default window, when it differs from the patch), and for
  * models made by `cmfseg train` their provenance: "producer", "training_command",
  * "training_data_seeds", "training_cases", "training_steps", "training_patch",
  * "training_date", "validation_dice" (the default model carries all of these).
@@ -384,7 +385,8 @@ typedef struct cmf_segment_params {
     int32_t threads;               /* worker threads; <= 0: OpenMP's default                */
     float overlap;                 /* window overlap in [0, 1); default 0.5                 */
     int32_t patch[3];              /* window D, H, W (multiples of 16); 0,0,0 (default):
-                                      the model's training patch (128^3 unless metadata)    */
+                                      the model's metadata "window", else its training
+                                      patch "patch", else 128^3                             */
     int32_t tta;                   /* non-zero: mirroring TTA, 8 flips per window (8x time) */
     int32_t postprocess;           /* non-zero (default): BraTS post-processing below       */
     float min_component_fraction;  /* drop tumour components smaller than this fraction of

@@ -33,7 +33,7 @@ struct SegmentCommand: ParsableCommand {
     var weights: [String] = []
     @Option(name: .long, help: "Worker threads (0: OpenMP's default).") var threads: Int = 0
     @Option(name: .long, help: "Overlap of neighbouring windows, in [0, 1).") var overlap: Double = 0.5
-    @Option(name: .long, parsing: .upToNextOption, help: "Window size D H W (default: the model's patch, 128 128 128).")
+    @Option(name: .long, parsing: .upToNextOption, help: "Window size D H W (default: the model's window: metadata window, else its training patch).")
     var patch: [Int] = []
     @Flag(name: .long, help: "Mirroring test-time augmentation (8 flips per window).") var tta = false
     @Flag(name: .customLong("no-postprocess"), help: "Write the raw argmax, without BraTS post-processing.") var noPostprocess = false

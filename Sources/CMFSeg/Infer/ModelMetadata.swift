@@ -14,10 +14,10 @@ public enum ModelMetadata {
 
     /// Parses `patch` ("128,128,128", PyTorch order D,H,W) into a ``Shape3`` (x, y, z).
     /// - Throws: `CMFError.format` unless three positive multiples of 16.
-    public static func parsePatch(_ text: String) throws -> Shape3 {
+    public static func parsePatch(_ text: String, key: String = "patch") throws -> Shape3 {
         let v = integers(text)
         guard v.allSatisfy({ $0 != nil && $0! % 16 == 0 }), let shape = Shape3(dhw: v.compactMap { $0 }) else {
-            throw CMFError.format("metadata patch \"\(text)\" must be three positive multiples of 16")
+            throw CMFError.format("metadata \(key) \"\(text)\" must be three positive multiples of 16")
         }
         return shape
     }

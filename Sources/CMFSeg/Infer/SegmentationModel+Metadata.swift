@@ -9,7 +9,10 @@
 /// - `normalization`: a ``PreprocessOptions/Normalization`` name, default
 ///   `zscore-nonzero-p2-98`;
 /// - `patch`: the training patch `D,H,W`, three positive multiples of 16, default
-///   `128,128,128` (``SlidingWindowOptions/patch``).
+///   `128,128,128`;
+/// - `window`: the sliding window inference uses by default (``SlidingWindowOptions/patch``),
+///   as `patch`; default: the training patch. A model validated with larger windows than it
+///   was trained on states them here.
 extension SegmentationModel {
     /// The typed metadata of a segmentation network and the notes on the defaults it took.
     struct Metadata {
@@ -17,6 +20,7 @@ extension SegmentationModel {
         var pairs: [[Modality]]
         var normalization: PreprocessOptions.Normalization
         var patch: Shape3
+        var window: Shape3
         var notes: [String] = []
     }
 
@@ -67,8 +71,10 @@ extension SegmentationModel {
         }
 
         let normalization = try meta["normalization"].map(ModelMetadata.parseNormalization) ?? PreprocessOptions().normalization
-        let patch = try meta["patch"].map(ModelMetadata.parsePatch) ?? SlidingWindowOptions().patch
-        return Metadata(classValues: classValues, pairs: pairs, normalization: normalization, patch: patch, notes: notes)
+        let patch = try meta["patch"].map { try ModelMetadata.parsePatch($0) } ?? SlidingWindowOptions().patch
+        let window = try meta["window"].map { try ModelMetadata.parsePatch($0, key: "window") } ?? patch
+        return Metadata(classValues: classValues, pairs: pairs, normalization: normalization, patch: patch, window: window,
+                        notes: notes)
     }
 
     private static func list<T: CustomStringConvertible>(_ values: [T]) -> String {

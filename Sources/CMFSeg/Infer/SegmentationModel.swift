@@ -14,8 +14,10 @@ public struct SegmentationModel: Sendable {
     public let pairs: [[Modality]]
     /// The input normalisation the network was trained with.
     public let normalization: PreprocessOptions.Normalization
-    /// Training patch (the pipeline's default window); metadata gives it as `D,H,W`.
+    /// Training patch; metadata gives it as `D,H,W`.
     public let patch: Shape3
+    /// The pipeline's default window: metadata `window`, else the training patch.
+    public let window: Shape3
     /// Everything inferred or assumed while loading (raw export, default slope, …).
     public let notes: [String]
     /// Engine and threads the predictors use.
@@ -41,6 +43,7 @@ public struct SegmentationModel: Sendable {
         pairs = m.pairs
         normalization = m.normalization
         patch = m.patch
+        window = m.window
         notes = network.notes + m.notes
         notes.forEach(LibraryLog.note)
     }

@@ -20,11 +20,11 @@ public struct SegmentationOptions: Equatable, Sendable {
 
     public init() {}
 
-    /// The defaults for a model: its patch, class values and normalisation (metadata, or
+    /// The defaults for a model: its window, class values and normalisation (metadata, or
     /// the authors' defaults the model reports), everything else as ``init()``.
     public init(for model: SegmentationModel) {
         self.init()
-        window.patch = model.patch
+        window.patch = model.window
         classValues = model.classValues
         preprocess.normalization = model.normalization
     }

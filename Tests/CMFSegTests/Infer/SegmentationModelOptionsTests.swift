@@ -2,7 +2,7 @@
 import TestSupport
 import XCTest
 
-/// Model metadata → pipeline options (patch, class values, normalisation), and the default model.
+/// Model metadata → pipeline options (window, class values, normalisation), and the default model.
 final class SegmentationModelOptionsTests: XCTestCase {
     func model(metadata: [String: String]) throws -> SegmentationModel {
         var set = try WeightSet.load(paths: SyntheticCase.m2gWeights)
@@ -20,12 +20,18 @@ final class SegmentationModelOptionsTests: XCTestCase {
         XCTAssertNotNil(o.postProcess)
     }
 
-    func testMetadataSetsPatchClassValuesAndNormalisation() throws {
+    func testMetadataSetsWindowClassValuesAndNormalisation() throws {
         let o = try SegmentationOptions(for: model(metadata: ["patch": "96,112,128", "class_values": "0,2,1,3",
                                                               "normalization": "zscore-nonzero-p2-98-nzstd"]))
         XCTAssertEqual(o.window.patch, Shape3(128, 112, 96))
         XCTAssertEqual(o.classValues, [0, 2, 1, 3])
         XCTAssertEqual(o.preprocess.normalization, .nonZeroStd)
+        // a window validated beyond the training patch
+        let w = try SegmentationOptions(for: model(metadata: ["patch": "96,96,96", "window": "128,128,112"]))
+        XCTAssertEqual(w.window.patch, Shape3(112, 128, 128))
+        XCTAssertThrowsError(try SegmentationOptions(for: model(metadata: ["window": "128,100,128"]))) { error in
+            XCTAssertTrue("\(error)".contains("metadata window"), "\(error)")
+        }
         XCTAssertThrowsError(try SegmentationOptions(for: model(metadata: ["normalization": "minmax"]))) { error in
             guard case CMFError.unsupported(let m) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(m.contains("minmax"), m)
@@ -43,7 +49,8 @@ final class SegmentationModelOptionsTests: XCTestCase {
         }
         let o = try SegmentationOptions(for: m)
         XCTAssertEqual(o.classValues, [0, 2, 1, 4])
-        XCTAssertEqual(o.window.patch.dhwText, meta["training_patch"])
+        XCTAssertEqual(m.patch.dhwText, meta["training_patch"])
+        XCTAssertEqual(o.window.patch.dhwText, meta["window"], "held-out Dice was measured with these windows")
         let bytes = try FileManager.default.attributesOfItem(atPath: BundledResources.file(SegmentationModel.defaultModelResource).path)[.size] as? Int
         XCTAssertLessThanOrEqual(bytes ?? .max, 20_000_000)
     }
