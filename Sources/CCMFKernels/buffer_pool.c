@@ -171,6 +171,10 @@ void *cmfk_pool_take(size_t bytes) {
 void cmfk_pool_give(void *p, size_t bytes) {
     if (!p) return;
     size_t size = rounded(bytes == 0 ? 1 : bytes);
+    if (size < POOL_MIN_BYTES) {   /* never from the arena: no lock on the common small free */
+        free(p);
+        return;
+    }
     pthread_mutex_lock(&g_lock);
     if (in_arena(p)) {
         size_t offset = (size_t)((char *)p - g_arena);
