@@ -187,43 +187,43 @@ void cmfk_dnnl_release(dnnl_memory_t mem, int owned) {
 /* oneDNN's channel-blocked result (one sample) -> channel planes [c][plane], with instance
  * normalisation (mean and biased variance per channel, in double) and leaky ReLU on the way.
  * The input is [c/block][plane][block]: block = c is channels-last (ndhwc, the AVX-512
- * kernels' layout), block = 8 is nCdhw8c (the AVX2 kernels'). Two reading passes for the
- * statistics (each thread over its share of the plane, the shares added in thread order, so
- * a channel's sum runs in voxel order whatever the layout), then one pass that reads the
- * blocks in tiles and writes the plain planes. `inv_std` [c] receives the 1/sqrt(var + eps)
- * used, when not NULL. */
+ * kernels' layout), block = 8 is nCdhw8c (the AVX2 kernels'). One reading pass for the
+ * statistics: sums of (x - pivot) and its square, in double, each thread over its share of
+ * the plane and the shares added in thread order (so a channel's sums run in voxel order
+ * whatever the layout); the pivot is the channel's first value, which keeps the variance
+ * free of cancellation when the mean is far from 0. Then one pass that reads the blocks in
+ * tiles and writes the plain planes. `inv_std` [c] receives the 1/sqrt(var + eps) used,
+ * when not NULL. */
 static int blocked_instnorm_lrelu(const float *t, int64_t c, int64_t block, int64_t plane, float eps, float slope,
                                   float *out, float *inv_std, int nt) {
     int64_t cb = c / block;
-    double *part = calloc((size_t)(nt * c), sizeof(double));
-    double *mean = calloc((size_t)c, sizeof(double));
+    double *part = calloc((size_t)(2 * nt * c), sizeof(double)), *pivot = malloc(sizeof(double) * (size_t)c);
     float *fm = malloc(sizeof(float) * (size_t)c), *finv = malloc(sizeof(float) * (size_t)c);
-    if (!part || !mean || !fm || !finv) { free(part); free(mean); free(fm); free(finv); return -1; }
-    for (int pass = 0; pass < 2; pass++) {
-        memset(part, 0, sizeof(double) * (size_t)(nt * c));
-        #pragma omp parallel num_threads(nt)
-        {
-            int id = omp_get_thread_num(), nth = omp_get_num_threads();
-            int64_t s0 = plane * id / nth, s1 = plane * (id + 1) / nth;
-            for (int64_t b = 0; b < cb; b++) {
-                const float *tb = t + b * plane * block;
-                double *p = part + (int64_t)id * c + b * block;
-                const double *mb = mean + b * block;
-                if (pass == 0) {
-                    for (int64_t s = s0; s < s1; s++)
-                        for (int64_t k = 0; k < block; k++) p[k] += tb[s * block + k];
-                } else {
-                    for (int64_t s = s0; s < s1; s++)
-                        for (int64_t k = 0; k < block; k++) { double dv = tb[s * block + k] - mb[k]; p[k] += dv * dv; }
+    if (!part || !pivot || !fm || !finv) { free(part); free(pivot); free(fm); free(finv); return -1; }
+    for (int64_t b = 0; b < cb; b++)
+        for (int64_t k = 0; k < block; k++) pivot[b * block + k] = t[b * plane * block + k];
+    #pragma omp parallel num_threads(nt)
+    {
+        int id = omp_get_thread_num(), nth = omp_get_num_threads();
+        int64_t s0 = plane * id / nth, s1 = plane * (id + 1) / nth;
+        for (int64_t b = 0; b < cb; b++) {
+            const float *tb = t + b * plane * block;
+            double *sum = part + (int64_t)id * 2 * c + b * block, *sq = sum + c;
+            const double *pv = pivot + b * block;
+            for (int64_t s = s0; s < s1; s++)
+                for (int64_t k = 0; k < block; k++) {
+                    double dv = tb[s * block + k] - pv[k];
+                    sum[k] += dv;
+                    sq[k] += dv * dv;
                 }
-            }
         }
-        for (int64_t k = 0; k < c; k++) {
-            double acc = 0;
-            for (int i = 0; i < nt; i++) acc += part[(int64_t)i * c + k];
-            if (pass == 0) mean[k] = acc / (double)plane;
-            else { fm[k] = (float)mean[k]; finv[k] = (float)(1.0 / sqrt(acc / (double)plane + (double)eps)); }
-        }
+    }
+    for (int64_t k = 0; k < c; k++) {
+        double sum = 0, sq = 0;
+        for (int i = 0; i < nt; i++) { sum += part[(int64_t)i * 2 * c + k]; sq += part[(int64_t)i * 2 * c + c + k]; }
+        double shifted_mean = sum / (double)plane, var = sq / (double)plane - shifted_mean * shifted_mean;
+        fm[k] = (float)(pivot[k] + shifted_mean);
+        finv[k] = (float)(1.0 / sqrt((var > 0 ? var : 0) + (double)eps));
     }
     if (inv_std) memcpy(inv_std, finv, sizeof(float) * (size_t)c);
     /* a tile of the blocked input is tile x block floats: 8 KB, within L1 */
@@ -243,7 +243,7 @@ static int blocked_instnorm_lrelu(const float *t, int64_t c, int64_t block, int6
                 }
             }
         }
-    free(part); free(mean); free(fm); free(finv);
+    free(part); free(pivot); free(fm); free(finv);
     return 0;
 }
 

@@ -97,30 +97,38 @@ int cmfk_upsample2_trilinear_f32(const float *in, int64_t planes, int64_t d, int
     cmfk_upsample2_axis_table(h, iy, iy1, ly);
     cmfk_upsample2_axis_table(w, ix, ix1, lx);
     int nt = NT(threads);
-    #pragma omp parallel for collapse(2) num_threads(nt) schedule(static)
-    for (int64_t p = 0; p < planes; p++)
-        for (int64_t z = 0; z < od; z++) {
-            const float *src = in + p * d * h * w;
-            const float *s0 = src + iz[z] * h * w, *s1 = src + iz1[z] * h * w;
-            float wz = lz[z];
-            float *dst = out + p * od * oh * ow + z * oh * ow;
-            for (int64_t y = 0; y < oh; y++) {
-                const float *r00 = s0 + iy[y] * w, *r01 = s0 + iy1[y] * w;
-                const float *r10 = s1 + iy[y] * w, *r11 = s1 + iy1[y] * w;
-                float wy = ly[y];
-                for (int64_t x = 0; x < ow; x++) {
-                    int64_t a = ix[x], b = ix1[x];
-                    float wx = lx[x];
-                    float c00 = r00[a] + (r00[b] - r00[a]) * wx;
-                    float c01 = r01[a] + (r01[b] - r01[a]) * wx;
-                    float c10 = r10[a] + (r10[b] - r10[a]) * wx;
-                    float c11 = r11[a] + (r11[b] - r11[a]) * wx;
-                    float c0 = c00 + (c01 - c00) * wy;
-                    float c1 = c10 + (c11 - c10) * wy;
-                    dst[y * ow + x] = c0 + (c1 - c0) * wz;
+    /* Separable: per output row, the four source rows are blended along y and z first (w
+     * values, contiguous), then that one row is interpolated along x. */
+    float *rows = malloc(sizeof(float) * (size_t)(nt * w));
+    if (!rows) { free(iz); free(lz); return -1; }
+    #pragma omp parallel num_threads(nt)
+    {
+        float *r = rows + (int64_t)omp_get_thread_num() * w;
+        #pragma omp for collapse(2) schedule(static)
+        for (int64_t p = 0; p < planes; p++)
+            for (int64_t z = 0; z < od; z++) {
+                const float *src = in + p * d * h * w;
+                const float *s0 = src + iz[z] * h * w, *s1 = src + iz1[z] * h * w;
+                float wz = lz[z];
+                float *dst = out + p * od * oh * ow + z * oh * ow;
+                for (int64_t y = 0; y < oh; y++) {
+                    const float *r00 = s0 + iy[y] * w, *r01 = s0 + iy1[y] * w;
+                    const float *r10 = s1 + iy[y] * w, *r11 = s1 + iy1[y] * w;
+                    float wy = ly[y];
+                    for (int64_t x = 0; x < w; x++) {
+                        float c0 = r00[x] + (r01[x] - r00[x]) * wy;
+                        float c1 = r10[x] + (r11[x] - r10[x]) * wy;
+                        r[x] = c0 + (c1 - c0) * wz;
+                    }
+                    float *o = dst + y * ow;
+                    for (int64_t x = 0; x < ow; x++) {
+                        float a = r[ix[x]];
+                        o[x] = a + (r[ix1[x]] - a) * lx[x];
+                    }
                 }
             }
-        }
+    }
+    free(rows);
     free(iz);
     free(lz);
     return 0;
@@ -151,6 +159,45 @@ int cmfk_mul_channels_f32(const float *x, int64_t c, int64_t plane, const float 
     #pragma omp parallel for collapse(2) num_threads(nt) schedule(static) if(c * plane > 65536)
     for (int64_t k = 0; k < c; k++)
         for (int64_t i = 0; i < plane; i++) out[k * plane + i] = x[k * plane + i] * m[i];
+    return 0;
+}
+
+int cmfk_masked_head_f32(const float *xx, int64_t f, const float *s0, const float *s1, int64_t c, int64_t plane,
+                         const float *weight, const float *bias, float *out, int threads) {
+    if (f <= 0 || c <= 0 || plane <= 0 || c > 64 || f > 4096) return -2;
+    enum { CHUNK = 256 };
+    int nt = NT(threads);
+    /* per thread, y[(m * c + k) * CHUNK + i]: class k's logit from the features weighted by mask channel m */
+    float *scratch = malloc(sizeof(float) * (size_t)(nt * c * c * CHUNK));
+    if (!scratch) return -1;
+    #pragma omp parallel num_threads(nt) if(plane > 16384)
+    {
+        float *y = scratch + (int64_t)omp_get_thread_num() * c * c * CHUNK;
+        #pragma omp for schedule(static)
+        for (int64_t i0 = 0; i0 < plane; i0 += CHUNK) {
+            int64_t len = plane - i0 < CHUNK ? plane - i0 : CHUNK;
+            for (int64_t r = 0; r < c * c; r++) {
+                const float *wr = weight + (r % c) * c * f + (r / c) * f;
+                float *yr = y + r * CHUNK;
+                for (int64_t i = 0; i < len; i++) yr[i] = 0;
+                for (int64_t j = 0; j < f; j++) {
+                    const float *xj = xx + j * plane + i0;
+                    float wj = wr[j];
+                    for (int64_t i = 0; i < len; i++) yr[i] += wj * xj[i];
+                }
+            }
+            for (int64_t k = 0; k < c; k++) {
+                float *ok = out + k * plane + i0;
+                float b = bias ? bias[k] : 0;
+                for (int64_t i = 0; i < len; i++) ok[i] = b;
+                for (int64_t m = 0; m < c; m++) {
+                    const float *a = s0 + m * plane + i0, *q = s1 + m * plane + i0, *yr = y + (m * c + k) * CHUNK;
+                    for (int64_t i = 0; i < len; i++) ok[i] += (a[i] + q[i]) * yr[i];
+                }
+            }
+        }
+    }
+    free(scratch);
     return 0;
 }
 

@@ -81,6 +81,13 @@ int cmfk_softmax_channels_f32(const float *x, int64_t n, int64_t c, int64_t plan
 /* out[ch, i] = x[ch, i] * m[i] for ch < c, i < plane (one sample; out may equal x). */
 int cmfk_mul_channels_f32(const float *x, int64_t c, int64_t plane, const float *m, float *out, int threads);
 
+/* The mask-guided CMFF head's 1x1x1 convolution without its 4F-channel input (one sample):
+ * out[k, i] = bias[k] + sum_m sum_j weight[k, m*f + j] * xx[j, i] * (s0[m, i] + s1[m, i]),
+ * i.e. conv_last(cat_m(xx * (s0 + s1)[m])) computed as sum_m M[m] * (W_m xx). xx [f, plane],
+ * s0 and s1 [c, plane], weight [c, c*f], bias [c] or NULL, out [c, plane]. c <= 64. */
+int cmfk_masked_head_f32(const float *xx, int64_t f, const float *s0, const float *s1, int64_t c, int64_t plane,
+                         const float *weight, const float *bias, float *out, int threads);
+
 /* In place element-wise sum acc[i] += x[i], i < count (accumulates gradients). */
 int cmfk_add_f32(float *acc, const float *x, int64_t count, int threads);
 

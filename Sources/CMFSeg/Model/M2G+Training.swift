@@ -30,7 +30,7 @@ extension M2G {
         let xx1 = try convNL1.forwardTraining(Tensor.concatChannels([tape0.x1, tape1.x1]), ctx)
         let xx2 = try convNL2.forwardTraining(Tensor.concatChannels([tape0.x2, tape1.x2]), ctx)
         let xx = try convNLF.forwardTraining(Tensor.concatChannels([xx1.output, xx2.output.upsample2(threads: t)]), ctx)
-        var fused = try convLast.forward(head(xx.output, s0, s1, threads: t), ctx)
+        var fused = try headLogits(xx.output, s0, s1, ctx)
         try fused.softmaxChannels(threads: t)
         let tape = Tape(net0: tape0, net1: tape1, s0: s0, s1: s1, xx1: xx1, xx2: xx2, xx: xx, fused: fused)
         return (Output(s0: s0, s1: s1, fused: fused), tape)

@@ -1,3 +1,5 @@
+import CCMFKernels
+
 /// The CMFF model (`M2G`): two `M3DUNet` branches (pair A → `net_0`, pair B → `net_1`) and
 /// the fusion branch: `xx1 = CNL(cat(x1₀, x1₁))`, `xx2 = up(CNL(cat(x2₀, x2₁)))`,
 /// `xx = CNL(cat(xx1, xx2))`; mask guidance `M = softmax₀ + softmax₁`,
@@ -66,21 +68,45 @@ public struct M2G: Sendable {
         var xx: Tensor? = try convNLF.forward(Tensor.concatChannels([xx1!, xx2!]), ctx)
         xx1 = nil
         xx2 = nil
-        var head: Tensor
-        if maskGuided {
-            let m = try s0.adding(s1)
-            var parts: [Tensor] = []
-            for c in 0..<m.shape[1] { parts.append(try xx!.multipliedByChannel(c, of: m, threads: t)) }
-            xx = nil
-            head = try Tensor.concatChannels(parts)
-        } else {
-            head = xx!
-            xx = nil
-        }
-        var fused = try convLast.forward(head, ctx)
-        head = Tensor(zeros: [0])
+        var fused = try headLogits(xx!, s0, s1, ctx)
+        xx = nil
         try fused.softmaxChannels(threads: t)
         return Output(s0: s0, s1: s1, fused: fused)
+    }
+
+    /// `conv_last` of the head: on `cat_c(xx · M[c])` with `M = s₀ + s₁` when mask-guided
+    /// (computed as `Σ_c M[c] · (W_c xx)` by one kernel, so the 4F-channel head is never
+    /// built), on `xx` otherwise.
+    func headLogits(_ xx: Tensor, _ s0: Tensor, _ s1: Tensor, _ ctx: ForwardContext) throws -> Tensor {
+        guard maskGuided else { return try convLast.forward(xx, ctx) }
+        let (n, f, d, h, w) = try xx.dims5("head features")
+        let c = classCount
+        guard s0.shape == [n, c, d, h, w], s1.shape == s0.shape, convLast.inChannels == c * f else {
+            throw CMFError.shape("mask-guided head: features \(xx.shape), masks \(s0.shape) and \(s1.shape), conv_last \(convLast.weight.shape) do not fit")
+        }
+        let plane = d * h * w
+        var out = Tensor(uninitializedShape: [n, c, d, h, w])
+        let bias = convLast.bias.map { b in b.storage.withUnsafeBufferPointer { Array($0) } }
+            ?? [Float](repeating: 0, count: c)
+        var rc: Int32 = 0
+        xx.storage.withUnsafeBufferPointer { x in
+            s0.storage.withUnsafeBufferPointer { a in
+                s1.storage.withUnsafeBufferPointer { b in
+                    convLast.weight.storage.withUnsafeBufferPointer { wt in
+                        out.storage.withUnsafeMutableBufferPointer { o in
+                            for s in 0..<n where rc == 0 {
+                                rc = cmfk_masked_head_f32(x.baseAddress! + s * f * plane, Int64(f),
+                                                          a.baseAddress! + s * c * plane, b.baseAddress! + s * c * plane,
+                                                          Int64(c), Int64(plane), wt.baseAddress, bias,
+                                                          o.baseAddress! + s * c * plane, Int32(clamping: ctx.threads))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        try kernelCheck(rc, "mask-guided head")
+        return out
     }
 
     public func flops(spatial: [Int]) -> Double {

@@ -49,6 +49,21 @@ final class ConvolutionEngineTests: XCTestCase {
         print("fused CNL vs naive: worst max abs error \(worst)")
     }
 
+    /// The fused statistics are one pass of shifted sums; a mean far from zero (a large bias)
+    /// must not cost the variance its precision (oracle: naive convolution, two-pass norm).
+    func testFusedCNLKeepsPrecisionWithLargeMeans() throws {
+        let (ci, co, dims) = (4, 16, [12, 10, 14])
+        let x = Tensor(shape: [1, ci] + dims, storage: (0..<(ci * dims.reduce(1, *))).map { _ in Float.random(in: -1...1) })
+        let w = Tensor(shape: [co, ci, 3, 3, 3], storage: (0..<(co * ci * 27)).map { _ in Float.random(in: -0.3...0.3) })
+        let b = Tensor(shape: [co], storage: (0..<co).map { k in Float(k % 2 == 0 ? 300 : -300) + Float(k) })
+        let g = ConvolutionGeometry(stride: 1, padding: 1)
+        let fused = try OneDNNConvolutionEngine().forwardInstanceNormLeakyReLU(x, weight: w, bias: b, geometry: g,
+                                                                               eps: 1e-5, slope: 0.01, threads: 2)
+        let ref = try NaiveConvolutionEngine().forwardInstanceNormLeakyReLU(x, weight: w, bias: b, geometry: g,
+                                                                            eps: 1e-5, slope: 0.01, threads: 2)
+        XCTAssertLessThanOrEqual(try fused.maxAbsDifference(ref), 1e-3)
+    }
+
     /// oneDNN (linked against GNU libgomp) must run on our LLVM libomp pool in this process.
     func testOneDNNSharesOurOpenMPRuntime() {
         XCTAssertTrue(OneDNNConvolutionEngine.sharesOpenMPRuntime)
