@@ -5,7 +5,8 @@
  * on plain ncdhw it falls back to a gemm path about 8x slower (measured 10 vs 87 GFLOP/s on
  * 16->16 channels, 128^3). Inputs, weights and outputs are reordered around the call, except
  * that a fused instance norm reads oneDNN's result directly when it is channels-last (AVX-512
- * hosts) or 8-channel blocked (nCdhw8c, AVX2 hosts) and writes the plain output itself.
+ * hosts) or 8-channel blocked (nCdhw8c, AVX2 hosts) and writes the plain output itself
+ * (blocked_norm.c).
  * oneDNN's primitive cache (on by default) makes repeated creation for the same shapes cheap.
  *
  * Two OpenMP runtimes. libdnnl is linked against GNU libgomp, our kernels against LLVM
@@ -30,7 +31,6 @@
 #include <dnnl.h>
 #include "nn_internal.h"
 #include <pthread.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -184,69 +184,6 @@ void cmfk_dnnl_release(dnnl_memory_t mem, int owned) {
 
 #define TRY(x) do { if ((x) != dnnl_success) { rc = -3; goto done; } } while (0)
 
-/* oneDNN's channel-blocked result (one sample) -> channel planes [c][plane], with instance
- * normalisation (mean and biased variance per channel, in double) and leaky ReLU on the way.
- * The input is [c/block][plane][block]: block = c is channels-last (ndhwc, the AVX-512
- * kernels' layout), block = 8 is nCdhw8c (the AVX2 kernels'). One reading pass for the
- * statistics: sums of (x - pivot) and its square, in double, each thread over its share of
- * the plane and the shares added in thread order (so a channel's sums run in voxel order
- * whatever the layout); the pivot is the channel's first value, which keeps the variance
- * free of cancellation when the mean is far from 0. Then one pass that reads the blocks in
- * tiles and writes the plain planes. `inv_std` [c] receives the 1/sqrt(var + eps) used,
- * when not NULL. */
-static int blocked_instnorm_lrelu(const float *t, int64_t c, int64_t block, int64_t plane, float eps, float slope,
-                                  float *out, float *inv_std, int nt) {
-    int64_t cb = c / block;
-    double *part = calloc((size_t)(2 * nt * c), sizeof(double)), *pivot = malloc(sizeof(double) * (size_t)c);
-    float *fm = malloc(sizeof(float) * (size_t)c), *finv = malloc(sizeof(float) * (size_t)c);
-    if (!part || !pivot || !fm || !finv) { free(part); free(pivot); free(fm); free(finv); return -1; }
-    for (int64_t b = 0; b < cb; b++)
-        for (int64_t k = 0; k < block; k++) pivot[b * block + k] = t[b * plane * block + k];
-    #pragma omp parallel num_threads(nt)
-    {
-        int id = omp_get_thread_num(), nth = omp_get_num_threads();
-        int64_t s0 = plane * id / nth, s1 = plane * (id + 1) / nth;
-        for (int64_t b = 0; b < cb; b++) {
-            const float *tb = t + b * plane * block;
-            double *sum = part + (int64_t)id * 2 * c + b * block, *sq = sum + c;
-            const double *pv = pivot + b * block;
-            for (int64_t s = s0; s < s1; s++)
-                for (int64_t k = 0; k < block; k++) {
-                    double dv = tb[s * block + k] - pv[k];
-                    sum[k] += dv;
-                    sq[k] += dv * dv;
-                }
-        }
-    }
-    for (int64_t k = 0; k < c; k++) {
-        double sum = 0, sq = 0;
-        for (int i = 0; i < nt; i++) { sum += part[(int64_t)i * 2 * c + k]; sq += part[(int64_t)i * 2 * c + c + k]; }
-        double shifted_mean = sum / (double)plane, var = sq / (double)plane - shifted_mean * shifted_mean;
-        fm[k] = (float)(pivot[k] + shifted_mean);
-        finv[k] = (float)(1.0 / sqrt((var > 0 ? var : 0) + (double)eps));
-    }
-    if (inv_std) memcpy(inv_std, finv, sizeof(float) * (size_t)c);
-    /* a tile of the blocked input is tile x block floats: 8 KB, within L1 */
-    int64_t tile = block < 2048 ? 2048 / block : 1;
-    int64_t tiles = (plane + tile - 1) / tile;
-    #pragma omp parallel for collapse(2) num_threads(nt) schedule(static)
-    for (int64_t b = 0; b < cb; b++)
-        for (int64_t ti = 0; ti < tiles; ti++) {
-            int64_t s0 = ti * tile, s1 = s0 + tile < plane ? s0 + tile : plane;
-            const float *tb = t + b * plane * block;
-            for (int64_t k = 0; k < block; k++) {
-                float m = fm[b * block + k], iv = finv[b * block + k];
-                float *o = out + (b * block + k) * plane;
-                for (int64_t s = s0; s < s1; s++) {
-                    float y = (tb[s * block + k] - m) * iv;
-                    o[s] = y >= 0 ? y : y * slope;
-                }
-            }
-        }
-    free(part); free(pivot); free(fm); free(finv);
-    return 0;
-}
-
 /* The convolution; with `fuse` set, instance norm + leaky ReLU are applied to the output,
  * reading oneDNN's channel-blocked result directly when it chose such a layout, and `inv_std`
  * [n*co] (may be NULL) receives the normalisation's 1/std. */
@@ -314,7 +251,7 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
         }
         int nt = NT(threads);
         for (int64_t s = 0; s < n && rc == 0; s++)
-            rc = blocked_instnorm_lrelu((const float *)handle + s * oplane * co, co, block, oplane, eps, slope,
+            rc = cmfk_blocked_instnorm_lrelu((const float *)handle + s * oplane * co, co, block, oplane, eps, slope,
                                         out + s * co * oplane, inv_std ? inv_std + s * co : NULL, nt);
         fused_done = 1;
     } else if (own_dst) {

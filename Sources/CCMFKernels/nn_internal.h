@@ -1,7 +1,8 @@
 /* nn_internal.h — helpers shared by the network-layer source files (not part of the module's
  * public header; hidden from the shared library's symbol table).
  *   nn_layers.c        forward layers          nn_backward.c        their backward passes
- *   conv_dnnl.c        oneDNN forward          conv_dnnl_backward.c oneDNN backward */
+ *   conv_dnnl.c        oneDNN forward          conv_dnnl_backward.c oneDNN backward
+ *   blocked_norm.c     the fused norm after a oneDNN convolution */
 #ifndef CMF_NN_INTERNAL_H
 #define CMF_NN_INTERNAL_H
 
@@ -13,6 +14,22 @@
 #define NT(t) ((t) > 0 ? (t) : omp_get_max_threads())
 /* No schedule(dynamic/guided): the toolchain clang emits __kmpc_dispatch_deinit for them,
  * which LLVM 14's libomp (the one we link) lacks — the link fails. */
+
+/* Code for AVX-512 and AVX2 besides the baseline, chosen once at load time (the build
+ * targets plain x86-64). Only the marked function itself: OpenMP's outlined regions do not
+ * inherit it, so mark a helper called from inside the parallel region. */
+#if defined(__x86_64__)
+#define CMFK_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define CMFK_SIMD_CLONES
+#endif
+
+/* Instance norm (mean and biased variance per channel, in double, one pass of sums shifted
+ * by each channel's first value) + leaky ReLU from one sample's channel-blocked convolution
+ * result t [c/block][plane][block] into plain planes out [c][plane]; inv_std [c] (or NULL)
+ * receives the 1/sqrt(var + eps) used. nt threads. 0, or -1 when out of memory. */
+CMFK_HIDDEN int cmfk_blocked_instnorm_lrelu(const float *t, int64_t c, int64_t block, int64_t plane, float eps,
+                                            float slope, float *out, float *inv_std, int nt);
 
 /* Trilinear up-sampling by 2 with align_corners=True along one axis of `n` samples: output
  * coordinate o (< 2n) reads i0[o] and i1[o] with weight l[o] on i1 (1 - l[o] on i0). */

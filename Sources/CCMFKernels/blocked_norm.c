@@ -1,0 +1,163 @@
+/* Instance norm + leaky ReLU read straight from oneDNN's channel-blocked convolution result
+ * ([c/block][plane][block]: block = c is channels-last, the AVX-512 kernels' layout; block = 8
+ * is nCdhw8c, the AVX2 kernels') and written as plain channel planes [c][plane], so the
+ * result needs no separate reorder. Both passes are bandwidth-bound: groups of 16 channels
+ * (one cache line per voxel) get code for AVX-512 and AVX2 (chosen at load time), and the
+ * write pass transposes 16 x 16 tiles in registers on AVX-512. */
+#include "nn_internal.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+/* Sums of (x - pivot) and of its square for 16 channels at `t` (voxel stride `stride`),
+ * voxels [s0, s1), added to sum[16] and sq[16]; in double, in voxel order. */
+CMFK_SIMD_CLONES static void shifted_sums16(const float *t, int64_t stride, int64_t s0, int64_t s1,
+                                            const double *pivot, double *sum, double *sq) {
+    double a[16] = {0}, q[16] = {0}, p[16];
+    for (int k = 0; k < 16; k++) p[k] = pivot[k];
+    for (int64_t s = s0; s < s1; s++)
+        for (int k = 0; k < 16; k++) {
+            double d = t[s * stride + k] - p[k];
+            a[k] += d;
+            q[k] += d * d;
+        }
+    for (int k = 0; k < 16; k++) { sum[k] += a[k]; sq[k] += q[k]; }
+}
+
+/* The same for `width` channels (any width). */
+static void shifted_sums(const float *t, int64_t stride, int64_t width, int64_t s0, int64_t s1,
+                         const double *pivot, double *sum, double *sq) {
+    for (int64_t s = s0; s < s1; s++)
+        for (int64_t k = 0; k < width; k++) {
+            double d = t[s * stride + k] - pivot[k];
+            sum[k] += d;
+            sq[k] += d * d;
+        }
+}
+
+static inline float lrelu(float y, float slope) { return y >= 0 ? y : y * slope; }
+
+/* Normalise + activate `width` channels at `t` (voxel stride `stride`), voxels [s0, s1), into
+ * planes out[k * plane + s]: the portable loop. */
+static void normalise_planes(const float *t, int64_t stride, int64_t width, int64_t s0, int64_t s1,
+                             const float *mean, const float *inv, float slope, float *out, int64_t plane) {
+    for (int64_t k = 0; k < width; k++) {
+        float m = mean[k], iv = inv[k];
+        float *o = out + k * plane;
+        for (int64_t s = s0; s < s1; s++) o[s] = lrelu((t[s * stride + k] - m) * iv, slope);
+    }
+}
+
+#if defined(__x86_64__)
+/* 16 x 16 transpose of r (rows become columns). */
+__attribute__((target("avx512f"))) static inline void transpose16(__m512 r[16]) {
+    __m512 t[16];
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int i = 0; i < 4; i++) {
+        r[4 * i] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+
+/* normalise_planes for 16 channels: 16 voxels (one vector per voxel) normalised, transposed
+ * in registers and stored as 16 channel rows; the tail of fewer than 16 voxels portably. */
+__attribute__((target("avx512f"))) static void normalise_planes16_avx512(
+    const float *t, int64_t stride, int64_t s0, int64_t s1, const float *mean, const float *inv, float slope,
+    float *out, int64_t plane) {
+    __m512 m = _mm512_loadu_ps(mean), iv = _mm512_loadu_ps(inv), sl = _mm512_set1_ps(slope);
+    __m512 zero = _mm512_setzero_ps();
+    int64_t s = s0;
+    for (; s + 16 <= s1; s += 16) {
+        __m512 r[16];
+        for (int i = 0; i < 16; i++) {
+            __m512 y = _mm512_mul_ps(_mm512_sub_ps(_mm512_loadu_ps(t + (s + i) * stride), m), iv);
+            __mmask16 negative = _mm512_cmp_ps_mask(y, zero, _CMP_LT_OQ);
+            r[i] = _mm512_mask_mul_ps(y, negative, y, sl);
+        }
+        transpose16(r);
+        for (int k = 0; k < 16; k++) _mm512_storeu_ps(out + k * plane + s, r[k]);
+    }
+    if (s < s1) normalise_planes(t, stride, 16, s, s1, mean, inv, slope, out, plane);
+}
+#endif
+
+int cmfk_blocked_instnorm_lrelu(const float *t, int64_t c, int64_t block, int64_t plane, float eps, float slope,
+                                float *out, float *inv_std, int nt) {
+    int64_t cb = c / block;
+    double *part = calloc((size_t)(2 * nt * c), sizeof(double)), *pivot = malloc(sizeof(double) * (size_t)c);
+    float *fm = malloc(sizeof(float) * (size_t)c), *finv = malloc(sizeof(float) * (size_t)c);
+    if (!part || !pivot || !fm || !finv) { free(part); free(pivot); free(fm); free(finv); return -1; }
+    for (int64_t b = 0; b < cb; b++)
+        for (int64_t k = 0; k < block; k++) pivot[b * block + k] = t[b * plane * block + k];
+    /* Statistics: each thread over its share of the plane, the shares added in thread order. */
+    #pragma omp parallel num_threads(nt)
+    {
+        int id = omp_get_thread_num(), nth = omp_get_num_threads();
+        int64_t s0 = plane * id / nth, s1 = plane * (id + 1) / nth;
+        double *sum = part + (int64_t)id * 2 * c, *sq = sum + c;
+        for (int64_t b = 0; b < cb; b++) {
+            const float *tb = t + b * plane * block;
+            int64_t k0 = 0;
+            for (; k0 + 16 <= block; k0 += 16)
+                shifted_sums16(tb + k0, block, s0, s1, pivot + b * block + k0, sum + b * block + k0, sq + b * block + k0);
+            if (k0 < block)
+                shifted_sums(tb + k0, block, block - k0, s0, s1, pivot + b * block + k0, sum + b * block + k0,
+                             sq + b * block + k0);
+        }
+    }
+    for (int64_t k = 0; k < c; k++) {
+        double sum = 0, sq = 0;
+        for (int i = 0; i < nt; i++) { sum += part[(int64_t)i * 2 * c + k]; sq += part[(int64_t)i * 2 * c + c + k]; }
+        double shifted_mean = sum / (double)plane, var = sq / (double)plane - shifted_mean * shifted_mean;
+        fm[k] = (float)(pivot[k] + shifted_mean);
+        finv[k] = (float)(1.0 / sqrt((var > 0 ? var : 0) + (double)eps));
+    }
+    if (inv_std) memcpy(inv_std, finv, sizeof(float) * (size_t)c);
+#if defined(__x86_64__)
+    int avx512 = __builtin_cpu_supports("avx512f");
+#else
+    int avx512 = 0;
+#endif
+    /* a tile of the blocked input is tile x block floats: 8 KB, within L1 */
+    int64_t tile = block < 2048 ? 2048 / block : 1;
+    tile = tile >= 16 ? tile / 16 * 16 : tile;
+    int64_t tiles = (plane + tile - 1) / tile;
+    #pragma omp parallel for collapse(2) num_threads(nt) schedule(static)
+    for (int64_t b = 0; b < cb; b++)
+        for (int64_t ti = 0; ti < tiles; ti++) {
+            int64_t s0 = ti * tile, s1 = s0 + tile < plane ? s0 + tile : plane;
+            const float *tb = t + b * plane * block;
+            for (int64_t k0 = 0; k0 < block;) {
+                int64_t ch = b * block + k0;
+#if defined(__x86_64__)
+                if (avx512 && k0 + 16 <= block) {
+                    normalise_planes16_avx512(tb + k0, block, s0, s1, fm + ch, finv + ch, slope, out + ch * plane, plane);
+                    k0 += 16;
+                    continue;
+                }
+#endif
+                normalise_planes(tb + k0, block, block - k0, s0, s1, fm + ch, finv + ch, slope, out + ch * plane, plane);
+                k0 = block;
+            }
+        }
+    free(part); free(pivot); free(fm); free(finv);
+    return 0;
+}
