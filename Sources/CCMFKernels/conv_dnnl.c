@@ -152,6 +152,26 @@ int cmfk_dnnl_reorder(dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to
     return rc;
 }
 
+/* Plain 5-D f32 `from` -> channels-last `to` by our transposer (see channels_last.c), one
+ * sample at a time; nonzero when these layouts, sizes or this host need oneDNN's reorder. */
+static int to_channels_last(const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, dnnl_memory_t user,
+                            void *buffer) {
+    if (from->ndims != 5 || from->data_type != dnnl_f32) return -2;
+    dnnl_memory_desc_t plain, last;
+    if (dnnl_memory_desc_init_by_tag(&plain, 5, from->dims, dnnl_f32, dnnl_ncdhw) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&last, 5, from->dims, dnnl_f32, dnnl_ndhwc) != dnnl_success ||
+        !dnnl_memory_desc_equal(from, &plain) || !dnnl_memory_desc_equal(to, &last))
+        return -2;
+    void *in = NULL;
+    if (dnnl_memory_get_data_handle(user, &in) != dnnl_success || !in) return -2;
+    int64_t n = from->dims[0], c = from->dims[1], plane = from->dims[2] * from->dims[3] * from->dims[4];
+    int rc = 0;
+    for (int64_t s = 0; s < n && rc == 0; s++)
+        rc = cmfk_planes_to_channels_last((const float *)in + s * c * plane, c, plane,
+                                          (float *)buffer + s * c * plane, omp_get_max_threads());
+    return rc;
+}
+
 int cmfk_dnnl_bind(dnnl_stream_t stream, dnnl_memory_t user, const dnnl_memory_desc_t *md, int copy,
                    dnnl_memory_t *mem, int *owned) {
     const dnnl_memory_desc_t *umd;
@@ -169,7 +189,8 @@ int cmfk_dnnl_bind(dnnl_stream_t stream, dnnl_memory_t user, const dnnl_memory_d
         return -1;
     }
     *owned = 1;
-    return copy ? cmfk_dnnl_reorder(stream, user, *mem) : 0;
+    if (!copy) return 0;
+    return to_channels_last(umd, md, user, buffer) == 0 ? 0 : cmfk_dnnl_reorder(stream, user, *mem);
 }
 
 void cmfk_dnnl_release(dnnl_memory_t mem, int owned) {

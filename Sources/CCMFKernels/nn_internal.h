@@ -2,7 +2,7 @@
  * public header; hidden from the shared library's symbol table).
  *   nn_layers.c        forward layers          nn_backward.c        their backward passes
  *   conv_dnnl.c        oneDNN forward          conv_dnnl_backward.c oneDNN backward
- *   blocked_norm.c     the fused norm after a oneDNN convolution */
+ *   channels_last.c    plain <-> oneDNN's channel-blocked layouts (the fused norm) */
 #ifndef CMF_NN_INTERNAL_H
 #define CMF_NN_INTERNAL_H
 
@@ -30,6 +30,11 @@
  * receives the 1/sqrt(var + eps) used. nt threads. 0, or -1 when out of memory. */
 CMFK_HIDDEN int cmfk_blocked_instnorm_lrelu(const float *t, int64_t c, int64_t block, int64_t plane, float eps,
                                             float slope, float *out, float *inv_std, int nt);
+
+/* Plain planes in [c][plane] -> channels-last out [plane][c] (a convolution's input), nt
+ * threads; -2 when this host or these sizes need oneDNN's reorder instead (c or plane not a
+ * multiple of 16, no AVX-512). */
+CMFK_HIDDEN int cmfk_planes_to_channels_last(const float *in, int64_t c, int64_t plane, float *out, int nt);
 
 /* Trilinear up-sampling by 2 with align_corners=True along one axis of `n` samples: output
  * coordinate o (< 2n) reads i0[o] and i1[o] with weight l[o] on i1 (1 - l[o] on i0). */

@@ -1,9 +1,13 @@
-/* Instance norm + leaky ReLU read straight from oneDNN's channel-blocked convolution result
+/* Conversions between plain channel planes [c][plane] and oneDNN's channel-blocked layouts
  * ([c/block][plane][block]: block = c is channels-last, the AVX-512 kernels' layout; block = 8
- * is nCdhw8c, the AVX2 kernels') and written as plain channel planes [c][plane], so the
- * result needs no separate reorder. Both passes are bandwidth-bound: groups of 16 channels
- * (one cache line per voxel) get code for AVX-512 and AVX2 (chosen at load time), and the
- * write pass transposes 16 x 16 tiles in registers on AVX-512. */
+ * is nCdhw8c, the AVX2 kernels'), all bandwidth-bound:
+ *  - instance norm + leaky ReLU read straight from a convolution's blocked result and written
+ *    as plain planes, so the result needs no separate reorder;
+ *  - plain planes -> channels-last for a convolution's input (oneDNN's own reorder moves about
+ *    16 GB/s here; a register transpose with streaming stores about 35).
+ * Groups of 16 channels (one cache line per voxel) get code for AVX-512 and AVX2 (chosen at
+ * load time) and, on AVX-512, 16 x 16 tiles transposed in registers. Large outputs are written
+ * with streaming stores: they are read again only by the next layer, after many megabytes. */
 #include "nn_internal.h"
 #include <math.h>
 #include <stdlib.h>
@@ -52,6 +56,12 @@ static void normalise_planes(const float *t, int64_t stride, int64_t width, int6
 }
 
 #if defined(__x86_64__)
+/* Streaming stores for rows of `row` floats from `at`: aligned to a cache line, and only for
+ * rows of 2^20 voxels or more (4 MB per channel, far beyond the caches). */
+static int streams(const float *at, int64_t row) {
+    return ((uintptr_t)at % 64 == 0) && row % 16 == 0 && row >= (int64_t)1 << 20;
+}
+
 /* 16 x 16 transpose of r (rows become columns). */
 __attribute__((target("avx512f"))) static inline void transpose16(__m512 r[16]) {
     __m512 t[16];
@@ -84,6 +94,7 @@ __attribute__((target("avx512f"))) static void normalise_planes16_avx512(
     float *out, int64_t plane) {
     __m512 m = _mm512_loadu_ps(mean), iv = _mm512_loadu_ps(inv), sl = _mm512_set1_ps(slope);
     __m512 zero = _mm512_setzero_ps();
+    int stream = streams(out + s0, plane);
     int64_t s = s0;
     for (; s + 16 <= s1; s += 16) {
         __m512 r[16];
@@ -93,9 +104,29 @@ __attribute__((target("avx512f"))) static void normalise_planes16_avx512(
             r[i] = _mm512_mask_mul_ps(y, negative, y, sl);
         }
         transpose16(r);
-        for (int k = 0; k < 16; k++) _mm512_storeu_ps(out + k * plane + s, r[k]);
+        if (stream)
+            for (int k = 0; k < 16; k++) _mm512_stream_ps(out + k * plane + s, r[k]);
+        else
+            for (int k = 0; k < 16; k++) _mm512_storeu_ps(out + k * plane + s, r[k]);
     }
+    if (stream) _mm_sfence();
     if (s < s1) normalise_planes(t, stride, 16, s, s1, mean, inv, slope, out, plane);
+}
+
+/* Channels [g, g + 16) of plain planes `in` -> channels-last `out` (voxel stride c), voxels
+ * [s0, s1), s1 - s0 a multiple of 16. */
+__attribute__((target("avx512f"))) static void planes_to_channels_last16_avx512(
+    const float *in, int64_t g, int64_t c, int64_t plane, int64_t s0, int64_t s1, float *out, int stream) {
+    for (int64_t s = s0; s < s1; s += 16) {
+        __m512 r[16];
+        for (int k = 0; k < 16; k++) r[k] = _mm512_loadu_ps(in + (g + k) * plane + s);
+        transpose16(r);
+        if (stream)
+            for (int i = 0; i < 16; i++) _mm512_stream_ps(out + (s + i) * c + g, r[i]);
+        else
+            for (int i = 0; i < 16; i++) _mm512_storeu_ps(out + (s + i) * c + g, r[i]);
+    }
+    if (stream) _mm_sfence();
 }
 #endif
 
@@ -160,4 +191,23 @@ int cmfk_blocked_instnorm_lrelu(const float *t, int64_t c, int64_t block, int64_
         }
     free(part); free(pivot); free(fm); free(finv);
     return 0;
+}
+
+int cmfk_planes_to_channels_last(const float *in, int64_t c, int64_t plane, float *out, int nt) {
+#if defined(__x86_64__)
+    if (c % 16 != 0 || plane % 16 != 0 || !__builtin_cpu_supports("avx512f")) return -2;
+    int stream = (uintptr_t)out % 64 == 0 && c * plane >= (int64_t)1 << 22;
+    int64_t tile = 256;   /* voxels per task: 16 channel rows of 1 KB read, 256 lines written */
+    int64_t tiles = (plane + tile - 1) / tile;
+    #pragma omp parallel for collapse(2) num_threads(nt) schedule(static)
+    for (int64_t ti = 0; ti < tiles; ti++)
+        for (int64_t g = 0; g < c; g += 16) {
+            int64_t s0 = ti * tile, s1 = s0 + tile < plane ? s0 + tile : plane;
+            planes_to_channels_last16_avx512(in, g, c, plane, s0, s1, out, stream);
+        }
+    return 0;
+#else
+    (void)in; (void)c; (void)plane; (void)out; (void)nt;
+    return -2;
+#endif
 }
