@@ -3,8 +3,9 @@
  * is nCdhw8c, the AVX2 kernels'), all bandwidth-bound:
  *  - instance norm + leaky ReLU read straight from a convolution's blocked result and written
  *    as plain planes, so the result needs no separate reorder;
- *  - plain planes -> channels-last for a convolution's input (oneDNN's own reorder moves about
- *    16 GB/s here; a register transpose with streaming stores about 35).
+ *  - plain planes <-> channels-last or nCdhw16c for a convolution's inputs and outputs
+ *    (oneDNN's own reorder moves about 16 GB/s here; a register transpose with streaming
+ *    stores about 35).
  * Groups of 16 channels (one cache line per voxel) get code for AVX-512 and AVX2 (chosen at
  * load time) and, on AVX-512, 16 x 16 tiles transposed in registers. Large outputs are written
  * with streaming stores: they are read again only by the next layer, after many megabytes. */
@@ -113,18 +114,34 @@ __attribute__((target("avx512f"))) static void normalise_planes16_avx512(
     if (s < s1) normalise_planes(t, stride, 16, s, s1, mean, inv, slope, out, plane);
 }
 
-/* Channels [g, g + 16) of plain planes `in` -> channels-last `out` (voxel stride c), voxels
- * [s0, s1), s1 - s0 a multiple of 16. */
-__attribute__((target("avx512f"))) static void planes_to_channels_last16_avx512(
-    const float *in, int64_t g, int64_t c, int64_t plane, int64_t s0, int64_t s1, float *out, int stream) {
+/* 16 channel planes from `in` (plane stride `plane`) -> their 16 lanes of a blocked layout at
+ * `out` (voxel stride `block`), voxels [s0, s1), s1 - s0 a multiple of 16. */
+__attribute__((target("avx512f"))) static void planes_to_blocked16_avx512(
+    const float *in, int64_t plane, float *out, int64_t block, int64_t s0, int64_t s1, int stream) {
     for (int64_t s = s0; s < s1; s += 16) {
         __m512 r[16];
-        for (int k = 0; k < 16; k++) r[k] = _mm512_loadu_ps(in + (g + k) * plane + s);
+        for (int k = 0; k < 16; k++) r[k] = _mm512_loadu_ps(in + k * plane + s);
         transpose16(r);
         if (stream)
-            for (int i = 0; i < 16; i++) _mm512_stream_ps(out + (s + i) * c + g, r[i]);
+            for (int i = 0; i < 16; i++) _mm512_stream_ps(out + (s + i) * block, r[i]);
         else
-            for (int i = 0; i < 16; i++) _mm512_storeu_ps(out + (s + i) * c + g, r[i]);
+            for (int i = 0; i < 16; i++) _mm512_storeu_ps(out + (s + i) * block, r[i]);
+    }
+    if (stream) _mm_sfence();
+}
+
+/* The inverse: 16 lanes of a blocked layout at `in` (voxel stride `block`) -> 16 planes at
+ * `out` (plane stride `plane`), voxels [s0, s1), s1 - s0 a multiple of 16. */
+__attribute__((target("avx512f"))) static void blocked_to_planes16_avx512(
+    const float *in, int64_t block, float *out, int64_t plane, int64_t s0, int64_t s1, int stream) {
+    for (int64_t s = s0; s < s1; s += 16) {
+        __m512 r[16];
+        for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(in + (s + i) * block);
+        transpose16(r);
+        if (stream)
+            for (int k = 0; k < 16; k++) _mm512_stream_ps(out + k * plane + s, r[k]);
+        else
+            for (int k = 0; k < 16; k++) _mm512_storeu_ps(out + k * plane + s, r[k]);
     }
     if (stream) _mm_sfence();
 }
@@ -193,21 +210,41 @@ int cmfk_blocked_instnorm_lrelu(const float *t, int64_t c, int64_t block, int64_
     return 0;
 }
 
-int cmfk_planes_to_channels_last(const float *in, int64_t c, int64_t plane, float *out, int nt) {
+/* Whether the register transposer takes these sizes on this host. */
+static int transposable(int64_t c, int64_t plane, int64_t block) {
 #if defined(__x86_64__)
-    if (c % 16 != 0 || plane % 16 != 0 || !__builtin_cpu_supports("avx512f")) return -2;
+    return block % 16 == 0 && c % block == 0 && plane % 16 == 0 && __builtin_cpu_supports("avx512f");
+#else
+    (void)c; (void)plane; (void)block;
+    return 0;
+#endif
+}
+
+/* Both directions, parallel over tiles of 256 voxels x 16 channels; `to_blocked` says which. */
+static int convert(const float *in, int64_t c, int64_t plane, int64_t block, float *out, int nt, int to_blocked) {
+    if (!transposable(c, plane, block)) return -2;
+#if defined(__x86_64__)
     int stream = (uintptr_t)out % 64 == 0 && c * plane >= (int64_t)1 << 22;
-    int64_t tile = 256;   /* voxels per task: 16 channel rows of 1 KB read, 256 lines written */
+    int64_t tile = 256;
     int64_t tiles = (plane + tile - 1) / tile;
     #pragma omp parallel for collapse(2) num_threads(nt) schedule(static)
     for (int64_t ti = 0; ti < tiles; ti++)
         for (int64_t g = 0; g < c; g += 16) {
             int64_t s0 = ti * tile, s1 = s0 + tile < plane ? s0 + tile : plane;
-            planes_to_channels_last16_avx512(in, g, c, plane, s0, s1, out, stream);
+            int64_t lane = (g / block) * plane * block + g % block;   /* group g's first lane in the blocked layout */
+            if (to_blocked)
+                planes_to_blocked16_avx512(in + g * plane, plane, out + lane, block, s0, s1, stream);
+            else
+                blocked_to_planes16_avx512(in + lane, block, out + g * plane, plane, s0, s1, stream);
         }
-    return 0;
-#else
-    (void)in; (void)c; (void)plane; (void)out; (void)nt;
-    return -2;
 #endif
+    return 0;
+}
+
+int cmfk_planes_to_blocked(const float *in, int64_t c, int64_t plane, int64_t block, float *out, int nt) {
+    return convert(in, c, plane, block, out, nt, 1);
+}
+
+int cmfk_blocked_to_planes(const float *in, int64_t c, int64_t plane, int64_t block, float *out, int nt) {
+    return convert(in, c, plane, block, out, nt, 0);
 }

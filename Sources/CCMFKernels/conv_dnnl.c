@@ -130,6 +130,44 @@ int cmfk_dnnl_conv_forward_pd(dnnl_primitive_desc_t *pd, const cmfk_dnnl_conv_di
     return 0;
 }
 
+/* The channel block of `md` if it is a 5-D f32 channels-last (block = C) or nCdhw16c (16)
+ * layout of `dims`, 0 otherwise. */
+static int64_t channel_block(const dnnl_memory_desc_t *md, const dnnl_dims_t dims) {
+    dnnl_memory_desc_t tag;
+    if (dnnl_memory_desc_init_by_tag(&tag, 5, dims, dnnl_f32, dnnl_ndhwc) == dnnl_success &&
+        dnnl_memory_desc_equal(md, &tag))
+        return dims[1];
+    if (dnnl_memory_desc_init_by_tag(&tag, 5, dims, dnnl_f32, dnnl_nCdhw16c) == dnnl_success &&
+        dnnl_memory_desc_equal(md, &tag))
+        return 16;
+    return 0;
+}
+
+/* Plain <-> channel-blocked by our transposer, one sample at a time; nonzero when these
+ * layouts, sizes or this host need oneDNN's reorder. */
+static int transpose_layout(dnnl_stream_t stream, const dnnl_memory_desc_t *fmd, const dnnl_memory_desc_t *tmd,
+                            dnnl_memory_t from, dnnl_memory_t to) {
+    if (fmd->ndims != 5 || fmd->data_type != dnnl_f32) return -2;
+    dnnl_memory_desc_t plain;
+    if (dnnl_memory_desc_init_by_tag(&plain, 5, fmd->dims, dnnl_f32, dnnl_ncdhw) != dnnl_success) return -2;
+    int from_plain = dnnl_memory_desc_equal(fmd, &plain), to_plain = dnnl_memory_desc_equal(tmd, &plain);
+    int64_t block = from_plain ? channel_block(tmd, fmd->dims) : to_plain ? channel_block(fmd, fmd->dims) : 0;
+    if (block == 0) return -2;
+    void *src = NULL, *dst = NULL;
+    if (dnnl_memory_get_data_handle(from, &src) != dnnl_success || !src ||
+        dnnl_memory_get_data_handle(to, &dst) != dnnl_success || !dst || dnnl_stream_wait(stream) != dnnl_success)
+        return -2;
+    int64_t n = fmd->dims[0], c = fmd->dims[1], plane = fmd->dims[2] * fmd->dims[3] * fmd->dims[4];
+    int rc = 0;
+    for (int64_t s = 0; s < n && rc == 0; s++) {
+        const float *in = (const float *)src + s * c * plane;
+        float *out = (float *)dst + s * c * plane;
+        rc = from_plain ? cmfk_planes_to_blocked(in, c, plane, block, out, omp_get_max_threads())
+                        : cmfk_blocked_to_planes(in, c, plane, block, out, omp_get_max_threads());
+    }
+    return rc;
+}
+
 int cmfk_dnnl_reorder(dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to) {
     const dnnl_memory_desc_t *fmd, *tmd;
     dnnl_engine_t engine;
@@ -138,6 +176,7 @@ int cmfk_dnnl_reorder(dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to
     if (dnnl_memory_get_memory_desc(from, &fmd) != dnnl_success ||
         dnnl_memory_get_memory_desc(to, &tmd) != dnnl_success)
         return -3;
+    if (transpose_layout(stream, fmd, tmd, from, to) == 0) return 0;
     dnnl_primitive_desc_t rpd = NULL;
     dnnl_primitive_t r = NULL;
     if (dnnl_reorder_primitive_desc_create(&rpd, fmd, engine, tmd, engine, NULL) != dnnl_success ||
@@ -149,26 +188,6 @@ int cmfk_dnnl_reorder(dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to
     }
     if (r) dnnl_primitive_destroy(r);
     if (rpd) dnnl_primitive_desc_destroy(rpd);
-    return rc;
-}
-
-/* Plain 5-D f32 `from` -> channels-last `to` by our transposer (see channels_last.c), one
- * sample at a time; nonzero when these layouts, sizes or this host need oneDNN's reorder. */
-static int to_channels_last(const dnnl_memory_desc_t *from, const dnnl_memory_desc_t *to, dnnl_memory_t user,
-                            void *buffer) {
-    if (from->ndims != 5 || from->data_type != dnnl_f32) return -2;
-    dnnl_memory_desc_t plain, last;
-    if (dnnl_memory_desc_init_by_tag(&plain, 5, from->dims, dnnl_f32, dnnl_ncdhw) != dnnl_success ||
-        dnnl_memory_desc_init_by_tag(&last, 5, from->dims, dnnl_f32, dnnl_ndhwc) != dnnl_success ||
-        !dnnl_memory_desc_equal(from, &plain) || !dnnl_memory_desc_equal(to, &last))
-        return -2;
-    void *in = NULL;
-    if (dnnl_memory_get_data_handle(user, &in) != dnnl_success || !in) return -2;
-    int64_t n = from->dims[0], c = from->dims[1], plane = from->dims[2] * from->dims[3] * from->dims[4];
-    int rc = 0;
-    for (int64_t s = 0; s < n && rc == 0; s++)
-        rc = cmfk_planes_to_channels_last((const float *)in + s * c * plane, c, plane,
-                                          (float *)buffer + s * c * plane, omp_get_max_threads());
     return rc;
 }
 
@@ -189,8 +208,7 @@ int cmfk_dnnl_bind(dnnl_stream_t stream, dnnl_memory_t user, const dnnl_memory_d
         return -1;
     }
     *owned = 1;
-    if (!copy) return 0;
-    return to_channels_last(umd, md, user, buffer) == 0 ? 0 : cmfk_dnnl_reorder(stream, user, *mem);
+    return copy ? cmfk_dnnl_reorder(stream, user, *mem) : 0;
 }
 
 void cmfk_dnnl_release(dnnl_memory_t mem, int owned) {

@@ -31,10 +31,12 @@
 CMFK_HIDDEN int cmfk_blocked_instnorm_lrelu(const float *t, int64_t c, int64_t block, int64_t plane, float eps,
                                             float slope, float *out, float *inv_std, int nt);
 
-/* Plain planes in [c][plane] -> channels-last out [plane][c] (a convolution's input), nt
- * threads; -2 when this host or these sizes need oneDNN's reorder instead (c or plane not a
- * multiple of 16, no AVX-512). */
-CMFK_HIDDEN int cmfk_planes_to_channels_last(const float *in, int64_t c, int64_t plane, float *out, int nt);
+/* Plain planes in [c][plane] -> a channel-blocked layout out [c/block][plane][block] (block = c:
+ * channels-last; 16: nCdhw16c), and back; nt threads. -2 when this host or these sizes need
+ * oneDNN's reorder instead (block not a multiple of 16, c not of block, plane not of 16, no
+ * AVX-512). */
+CMFK_HIDDEN int cmfk_planes_to_blocked(const float *in, int64_t c, int64_t plane, int64_t block, float *out, int nt);
+CMFK_HIDDEN int cmfk_blocked_to_planes(const float *in, int64_t c, int64_t plane, int64_t block, float *out, int nt);
 
 /* Trilinear up-sampling by 2 with align_corners=True along one axis of `n` samples: output
  * coordinate o (< 2n) reads i0[o] and i1[o] with weight l[o] on i1 (1 - l[o] on i0). */
@@ -76,7 +78,8 @@ CMFK_HIDDEN int cmfk_dnnl_bind(dnnl_stream_t stream, dnnl_memory_t user, const d
 /* Destroys a memory that cmfk_dnnl_bind made (owned = 1), its buffer back to the pool;
  * nothing for a bound user memory (owned = 0) or NULL. */
 CMFK_HIDDEN void cmfk_dnnl_release(dnnl_memory_t mem, int owned);
-/* Reorders `from` into `to` (any layouts). */
+/* Reorders `from` into `to` (any layouts): our transposer between plain and channel-blocked
+ * layouts where it applies (see channels_last.c), else oneDNN's reorder primitive. */
 CMFK_HIDDEN int cmfk_dnnl_reorder(dnnl_stream_t stream, dnnl_memory_t from, dnnl_memory_t to);
 #endif
 

@@ -24,6 +24,7 @@ final class BackwardKernelTests: XCTestCase {
 
     static let convCases: [ConvCase] = [
         ConvCase(n: 1, ci: 16, co: 16, k: 3, stride: 1, pad: 1, dims: [8, 6, 10]),
+        ConvCase(n: 2, ci: 32, co: 16, k: 3, stride: 1, pad: 1, dims: [4, 4, 8]),   // both layouts through the transposer
         ConvCase(n: 2, ci: 3, co: 5, k: 3, stride: 1, pad: 1, dims: [5, 4, 6]),
         ConvCase(n: 1, ci: 2, co: 4, k: 3, stride: 1, pad: 1, dims: [6, 6, 6]),
         ConvCase(n: 2, ci: 16, co: 4, k: 1, stride: 1, pad: 0, dims: [4, 5, 6]),
