@@ -366,6 +366,16 @@ CMF_API const char *cmf_model_note(const cmf_model *model, size_t i);
 typedef int (*cmf_progress_callback)(float progress, void *user_data);
 
 /* Which part of the network produced a segmentation. */
+/* The arithmetic of the network's convolutions (cmf_segment_params.precision).
+ * CMF_PRECISION_BF16 rounds each convolution's input and weights to bfloat16 (8 significant
+ * bits) and accumulates in f32; normalisation and everything between layers stay f32. It is
+ * fast on CPUs with AVX-512 BF16 (AMD Zen 4, Intel Sapphire Rapids) and emulated, slower than
+ * f32, on other AVX-512 CPUs. Labels may differ from f32 at a few boundary voxels. */
+typedef enum cmf_precision {
+    CMF_PRECISION_F32 = 0,
+    CMF_PRECISION_BF16 = 1
+} cmf_precision;
+
 typedef enum cmf_route {
     CMF_ROUTE_FUSED = 0,    /* CMFF with all four modalities: the fused prediction       */
     CMF_ROUTE_BRANCH_A = 1, /* CMFF branch net_0 alone (pair A: T1, T1ce; pair B missing) */
@@ -412,7 +422,10 @@ typedef struct cmf_segment_params {
                                       activations, 72 * width bytes per window voxel; the
                                       input files too in cmf_segment_files); 0 (default):
                                       the process's; < 0 is INVALID_ARGUMENT               */
-    int64_t reserved[8];           /* zero; later fields take its place                     */
+    int32_t precision;             /* a cmf_precision: the convolutions' arithmetic; default
+                                      CMF_PRECISION_F32; other values are INVALID_ARGUMENT */
+    int32_t reserved_flags;        /* zero                                                  */
+    int64_t reserved[7];           /* zero; later fields take its place                     */
 } cmf_segment_params;
 
 /* The defaults listed above (struct_size set). */

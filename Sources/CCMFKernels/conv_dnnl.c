@@ -229,10 +229,15 @@ void cmfk_dnnl_release(dnnl_memory_t mem, int owned) {
 static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
                      const float *weight, const float *bias, int64_t co,
                      int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
-                     float *out, int threads, int fuse, float eps, float slope, float *inv_std) {
+                     float *out, int threads, int fuse, float eps, float slope, float *inv_std, int bf16) {
     cmfk_dnnl_conv_dims g;
     int rc = cmfk_dnnl_conv_dims_init(&g, n, ci, d, h, w, co, kd, kh, kw, stride, pad);
     if (rc != 0) return rc;
+    /* bf16: input and weights in bfloat16 (converted by the reorders into oneDNN's layouts),
+     * accumulation and the output in f32, so the fused norm below is unchanged. */
+    if (bf16 && (dnnl_memory_desc_init_by_tag(&g.src_any, 5, g.src, dnnl_bf16, dnnl_format_tag_any) != dnnl_success ||
+                 dnnl_memory_desc_init_by_tag(&g.wei_any, 5, g.wei, dnnl_bf16, dnnl_format_tag_any) != dnnl_success))
+        return -3;
     dnnl_engine_t engine;
     if ((rc = cmfk_dnnl_engine(&engine)) != 0) return rc;
     cmfk_dnnl_threads th;
@@ -278,6 +283,9 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
         if (dnnl_memory_desc_init_by_tag(&d_tag, 5, g.dst, dnnl_f32, dnnl_ndhwc) == dnnl_success &&
             dnnl_memory_desc_equal(dmd, &d_tag))
             block = co;
+        else if (co % 16 == 0 && dnnl_memory_desc_init_by_tag(&d_tag, 5, g.dst, dnnl_f32, dnnl_nCdhw16c) == dnnl_success &&
+                 dnnl_memory_desc_equal(dmd, &d_tag))
+            block = 16;
         else if (co % 8 == 0 && dnnl_memory_desc_init_by_tag(&d_tag, 5, g.dst, dnnl_f32, dnnl_nCdhw8c) == dnnl_success &&
                  dnnl_memory_desc_equal(dmd, &d_tag))
             block = 8;
@@ -320,7 +328,7 @@ int cmfk_conv3d_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h
                     const float *weight, const float *bias, int64_t co,
                     int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
                     float *out, int threads) {
-    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 0, 0, 0, NULL);
+    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 0, 0, 0, NULL, 0);
 }
 
 int cmfk_conv3d_instnorm_lrelu_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
@@ -328,7 +336,7 @@ int cmfk_conv3d_instnorm_lrelu_f32(const float *in, int64_t n, int64_t ci, int64
                                    int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
                                    float eps, float slope, float *out, int threads) {
     return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 1, eps, slope,
-                     NULL);
+                     NULL, 0);
 }
 
 int cmfk_conv3d_instnorm_lrelu_train_f32(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
@@ -336,5 +344,20 @@ int cmfk_conv3d_instnorm_lrelu_train_f32(const float *in, int64_t n, int64_t ci,
                                          int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
                                          float eps, float slope, float *out, float *inv_std, int threads) {
     return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 1, eps, slope,
-                     inv_std);
+                     inv_std, 0);
+}
+
+int cmfk_conv3d_bf16(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
+                     const float *weight, const float *bias, int64_t co,
+                     int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
+                     float *out, int threads) {
+    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 0, 0, 0, NULL, 1);
+}
+
+int cmfk_conv3d_instnorm_lrelu_bf16(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
+                                    const float *weight, const float *bias, int64_t co,
+                                    int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
+                                    float eps, float slope, float *out, int threads) {
+    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 1, eps, slope,
+                     NULL, 1);
 }

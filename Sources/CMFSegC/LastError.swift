@@ -128,13 +128,14 @@ func writeResult<T>(_ value: T, to pointer: UnsafeMutablePointer<T>, size: Int) 
     }
 }
 
-/// The reserved tail of every params struct: zeros, as the defaults leave it.
+/// The reserved tail of the params structs (cmf_segment_params: its first 7): zeros, as the
+/// defaults leave it.
 typealias ReservedFields = (Int64, Int64, Int64, Int64, Int64, Int64, Int64, Int64)
 let noReservedFields: ReservedFields = (0, 0, 0, 0, 0, 0, 0, 0)
 
 /// Refuses non-zero reserved space: a later version gives it meaning, so garbage there
 /// would silently change behaviour then.
-func requireZero(_ reserved: ReservedFields, in function: String) throws {
+func requireZero<Fields>(_ reserved: Fields, in function: String) throws {
     let values = withUnsafeBytes(of: reserved) { Array($0.bindMemory(to: Int64.self)) }
     if let i = values.firstIndex(where: { $0 != 0 }) {
         throw CMFError.invalidArgument("\(function): params->reserved[\(i)] is \(values[i]); reserved space must be zero (start from the *_default_params() values)")

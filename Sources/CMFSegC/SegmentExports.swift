@@ -131,7 +131,9 @@ public func cmf_segment_default_params() -> cmf_segment_params {
         cancel: nil,
         max_voxels: 0,
         max_bytes: 0,
-        reserved: noReservedFields)
+        precision: Int32(CMF_PRECISION_F32.rawValue),
+        reserved_flags: 0,
+        reserved: (0, 0, 0, 0, 0, 0, 0))
 }
 
 /// The pipeline options a params struct asks for, on top of the model's defaults.
@@ -149,6 +151,15 @@ private func options(_ p: cmf_segment_params, model: SegmentationModel, in f: St
     }
     o.preprocess.nonFinite = p.nonfinite_to_zero != 0 ? .replaceWithZero : .error
     try requireZero(p.reserved, in: f)
+    guard p.reserved_flags == 0 else {
+        throw CMFError.invalidArgument("\(f): params->reserved_flags is \(p.reserved_flags); reserved space must be zero (start from cmf_segment_default_params())")
+    }
+    switch p.precision {
+    case Int32(CMF_PRECISION_F32.rawValue): o.precision = .f32
+    case Int32(CMF_PRECISION_BF16.rawValue): o.precision = .bf16
+    default:
+        throw CMFError.invalidArgument("\(f): params->precision \(p.precision) is not a cmf_precision (CMF_PRECISION_F32 = 0, CMF_PRECISION_BF16 = 1)")
+    }
     o.limits = try ResourceLimits.forCall(maxVoxels: Int(p.max_voxels), maxBytes: Int(p.max_bytes))
     if p.postprocess == 0 {
         o.postProcess = nil

@@ -91,6 +91,7 @@ struct BenchForwardCommand: ParsableCommand {
         commandName: "forward", abstract: "Seconds per inference forward pass at one patch size, and GFLOP/s.")
 
     @Option(name: .long, parsing: .upToNextOption, help: "Patch side, or D H W (multiples of 16).") var patch: [Int] = [128]
+    @Option(name: .long, help: PrecisionName.help) var precision: ConvolutionPrecision = .f32
     @OptionGroup var options: BenchOptions
 
     func validate() throws { _ = try benchPatch(patch) }
@@ -98,12 +99,13 @@ struct BenchForwardCommand: ParsableCommand {
     func run() throws {
         let dhw = try benchPatch(patch)
         let network = try options.network()
-        let seconds = try options.forwardSeconds(network, spatial: dhw, ForwardContext(threads: options.threads))
+        let ctx = ForwardContext(engine: try OneDNNConvolutionEngine().with(precision: precision), threads: options.threads)
+        let seconds = try options.forwardSeconds(network, spatial: dhw, ctx)
         let gflop = network.flops(spatial: dhw) / 1e9
         let patchText = dhw.map(String.init).joined(separator: "x")
         if options.json {
             options.printJSON([("architecture", "\"\(network.architecture.rawValue)\""), ("patch", "\"\(patchText)\""),
-                               ("threads", options.threads), ("seconds_per_forward", seconds), ("forward_gflop", gflop),
+                               ("precision", "\"\(precision.rawValue)\""), ("threads", options.threads), ("seconds_per_forward", seconds), ("forward_gflop", gflop),
                                ("gflops", gflop / seconds), ("peak_rss_gib", peakResidentGiB())])
         } else {
             print("\(network.architecture.rawValue) on \(patchText), \(threadsText(options.threads)) threads: "
@@ -122,6 +124,7 @@ struct BenchCaseCommand: ParsableCommand {
         discussion: "The case is the demo's sample phantom (seed 2026, case 0, 240×240×155), in memory: no file reading or writing is timed. A window at least as large as the cropped brain (e.g. --patch 160 192 160) segments it in one network call.")
 
     @Option(name: .long, help: "Window overlap, in [0, 1).") var overlap: Double = 0.5
+    @Option(name: .long, help: PrecisionName.help) var precision: ConvolutionPrecision = .f32
     @Option(name: .long, parsing: .upToNextOption, help: "Window side, or D H W (multiples of 16; default: the model's window).")
     var patch: [Int] = []
     @Option(name: .long, help: ArgumentHelp("Coarser case: voxels N times larger over the BraTS field of view (tests).", visibility: .hidden))
@@ -135,7 +138,7 @@ struct BenchCaseCommand: ParsableCommand {
     }
 
     func run() throws {
-        let ctx = ForwardContext(threads: options.threads)
+        let ctx = ForwardContext(engine: try OneDNNConvolutionEngine().with(precision: precision), threads: options.threads)
         let model = try SegmentationModel(network: options.network(), context: ctx)
         let grid = gridFactor == 1 ? PhantomGrid.brats : PhantomGrid.coarse(gridFactor)
         let sample = try PhantomGenerator(template: TissueTemplate.sharedMNI152(), seed: DemoCommand.sampleSeed,
@@ -145,6 +148,7 @@ struct BenchCaseCommand: ParsableCommand {
         segmentation.window.overlap = overlap
         if !patch.isEmpty, let window = Shape3(dhw: try benchPatch(patch)) { segmentation.window.patch = window }
         segmentation.threads = options.threads
+        segmentation.precision = precision
         var calls = 0
         let perCase = try options.fastest { calls = try model.segment(input, options: segmentation).timings.networkCalls }
         let window = segmentation.window.patch
@@ -154,7 +158,8 @@ struct BenchCaseCommand: ParsableCommand {
         let perForward128 = dhw == reference ? perForward : try options.forwardSeconds(model.network, spatial: reference, ctx)
         let windowText = dhw.map(String.init).joined(separator: "x")
         if options.json {
-            options.printJSON([("grid", "\"\(grid.shape.nx)x\(grid.shape.ny)x\(grid.shape.nz)\""), ("window", "\"\(windowText)\""), ("overlap", overlap), ("threads", options.threads),
+            options.printJSON([("grid", "\"\(grid.shape.nx)x\(grid.shape.ny)x\(grid.shape.nz)\""), ("window", "\"\(windowText)\""), ("overlap", overlap),
+                               ("precision", "\"\(precision.rawValue)\""), ("threads", options.threads),
                                ("network_calls", calls), ("seconds_per_case", perCase), ("seconds_per_forward", perForward),
                                ("case_over_forward", perCase / perForward), ("seconds_per_forward_128", perForward128),
                                ("case_over_forward_128", perCase / perForward128), ("peak_rss_gib", peakResidentGiB())])

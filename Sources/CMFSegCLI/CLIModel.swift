@@ -18,6 +18,12 @@ enum EngineName: String, CaseIterable, ExpressibleByArgument {
     }
 }
 
+extension ConvolutionPrecision: ExpressibleByArgument {}
+
+enum PrecisionName {
+    static let help: ArgumentHelp = "Convolution arithmetic: f32 (default) or bf16 (fast on CPUs with AVX-512 BF16, emulated and slower elsewhere; onednn engine only)."
+}
+
 extension SegmentationModel {
     /// The model a command's `--weights` name, or without any the bundled default; when
     /// the installation lacks it, the error says which option gives weights.

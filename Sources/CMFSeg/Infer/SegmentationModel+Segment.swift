@@ -19,7 +19,8 @@ extension SegmentationModel {
         if let grid = input.volumes.values.first?.shape {
             try checkLimits(grid: grid, inputBytes: 0, options: options, what: "segmenting a \(grid) case")
         }
-        var predictor = try predictor(available: Set(input.available), threads: options.threads)
+        var predictor = try predictor(available: Set(input.available), threads: options.threads,
+                                      precision: options.precision)
         predictor.context.isCancelled = control.isCancelled   // polled between layers too
         let result = try Segmenter.segment(input, predictor: predictor, options: options, control: control,
                                            route: predictor.route, description: describe(predictor.route))

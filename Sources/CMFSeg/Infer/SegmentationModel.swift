@@ -52,13 +52,18 @@ public struct SegmentationModel: Sendable {
     public var classCount: Int { network.outChannels }
 
     /// A predictor for the modalities a case has (see ``route(available:)``).
-    /// - Parameter threads: > 0 runs the network with this many threads instead of the
-    ///   model's `context.threads`.
-    /// - Throws: as ``route(available:)``.
-    public func predictor(available: Set<Modality>, threads: Int = 0) throws -> SegmentationPredictor {
+    /// - Parameters:
+    ///   - threads: > 0 runs the network with this many threads instead of the model's
+    ///     `context.threads`.
+    ///   - precision: the convolutions' arithmetic for this predictor (the model's engine
+    ///     switched to it).
+    /// - Throws: as ``route(available:)``; `.unsupported` for a precision the engine lacks.
+    public func predictor(available: Set<Modality>, threads: Int = 0,
+                          precision: ConvolutionPrecision = .f32) throws -> SegmentationPredictor {
         let r = try route(available: available)
         var context = self.context
         if threads > 0 { context.threads = threads }
+        context.engine = try context.engine.with(precision: precision)
         return SegmentationPredictor(network: network, route: r, modalities: modalities(r),
                                      classCount: classCount, context: context)
     }

@@ -14,6 +14,9 @@ public struct SegmentationOptions: Equatable, Sendable {
     /// (else with the model's `context.threads`); a predictor given to ``Segmenter``
     /// directly keeps its own.
     public var threads = 0
+    /// The convolutions' arithmetic: f32 (default) or bf16 (oneDNN engine only; see
+    /// ``ConvolutionPrecision``).
+    public var precision = ConvolutionPrecision.f32
     /// Caps on the grid and the memory of one segmentation; nil: the process's
     /// (``ResourceLimits/current()``).
     public var limits: ResourceLimits?

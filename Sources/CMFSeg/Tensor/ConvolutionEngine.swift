@@ -24,6 +24,14 @@ public struct ConvolutionGeometry: Sendable, Equatable {
     }
 }
 
+/// The arithmetic of inference convolutions. `bf16` rounds each convolution's input and
+/// weights to bfloat16 (8 significant bits) and accumulates in f32; normalisation,
+/// activations and everything between layers stay f32. Training always computes in f32.
+public enum ConvolutionPrecision: String, CaseIterable, Sendable {
+    case f32
+    case bf16
+}
+
 /// The one interface through which every model runs its convolutions, so the engine
 /// (naive oracle, oneDNN, own kernels, …) can change without touching model code.
 ///
@@ -75,9 +83,21 @@ public protocol ConvolutionEngine: Sendable {
     func forwardTrainingInstanceNormLeakyReLU(_ input: Tensor, weight: Tensor, bias: Tensor?,
                                               geometry: ConvolutionGeometry, eps: Float, slope: Float,
                                               threads: Int) throws -> (output: Tensor, invStd: [Float])
+
+    /// This engine computing inference convolutions in `precision`.
+    /// - Throws: `CMFError.unsupported` when the engine has no such arithmetic (the default
+    ///   has f32 only).
+    func with(precision: ConvolutionPrecision) throws -> any ConvolutionEngine
 }
 
 extension ConvolutionEngine {
+    public func with(precision: ConvolutionPrecision) throws -> any ConvolutionEngine {
+        guard precision == .f32 else {
+            throw CMFError.unsupported("the \(name) convolution engine computes in f32 only; \(precision.rawValue) needs the onednn engine")
+        }
+        return self
+    }
+
     public func forwardInstanceNormLeakyReLU(_ input: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
                                              eps: Float, slope: Float, threads: Int) throws -> Tensor {
         var y = try forward(input, weight: weight, bias: bias, geometry: geometry, threads: threads)

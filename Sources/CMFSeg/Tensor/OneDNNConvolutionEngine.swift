@@ -7,14 +7,40 @@ public struct OneDNNConvolutionEngine: ConvolutionEngine {
     /// Whether `CNL` blocks use the fused kernel (false: convolution, reorder, then the
     /// separate norm pass — kept for benchmarks and as a cross-check).
     public var fusesNormalization: Bool
+    /// The arithmetic of `forward` and `forwardInstanceNormLeakyReLU` (inference); the
+    /// training entry points refuse bf16.
+    public var precision: ConvolutionPrecision
 
-    public init(fusesNormalization: Bool = true) { self.fusesNormalization = fusesNormalization }
-    public var name: String { fusesNormalization ? "onednn" : "onednn-unfused" }
+    public init(fusesNormalization: Bool = true, precision: ConvolutionPrecision = .f32) {
+        self.fusesNormalization = fusesNormalization
+        self.precision = precision
+    }
+
+    public var name: String {
+        (fusesNormalization ? "onednn" : "onednn-unfused") + (precision == .f32 ? "" : "-\(precision.rawValue)")
+    }
+
+    public func with(precision: ConvolutionPrecision) throws -> any ConvolutionEngine {
+        OneDNNConvolutionEngine(fusesNormalization: fusesNormalization, precision: precision)
+    }
 
     public func forward(_ input: Tensor, weight: Tensor, bias: Tensor?, geometry: ConvolutionGeometry,
                         threads: Int) throws -> Tensor {
-        try runConvolution(cmfk_conv3d_f32, name: "oneDNN convolution", input: input, weight: weight,
-                           bias: bias, geometry: geometry, threads: threads)
+        switch precision {
+        case .f32:
+            return try runConvolution(cmfk_conv3d_f32, name: "oneDNN convolution", input: input, weight: weight,
+                                      bias: bias, geometry: geometry, threads: threads)
+        case .bf16:
+            return try runConvolution(cmfk_conv3d_bf16, name: "oneDNN convolution (bf16)", input: input, weight: weight,
+                                      bias: bias, geometry: geometry, threads: threads)
+        }
+    }
+
+    /// Training computes in f32 only.
+    func requireF32(_ what: String) throws {
+        guard precision == .f32 else {
+            throw CMFError.unsupported("\(what): training computes in f32; bf16 is an inference precision")
+        }
     }
 
     /// Fused: oneDNN computes channels-last; statistics, normalisation and activation read
@@ -26,8 +52,10 @@ public struct OneDNNConvolutionEngine: ConvolutionEngine {
             try y.instanceNormLeakyReLU(eps: eps, slope: slope, threads: threads)
             return y
         }
+        let bf16 = precision == .bf16
         return try runConvolution({ x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, o, t in
-            cmfk_conv3d_instnorm_lrelu_f32(x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, eps, slope, o, t)
+            bf16 ? cmfk_conv3d_instnorm_lrelu_bf16(x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, eps, slope, o, t)
+                 : cmfk_conv3d_instnorm_lrelu_f32(x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, eps, slope, o, t)
         }, name: "oneDNN convolution + instance norm", input: input, weight: weight, bias: bias,
            geometry: geometry, threads: threads)
     }
@@ -37,6 +65,7 @@ public struct OneDNNConvolutionEngine: ConvolutionEngine {
     public func forwardTrainingInstanceNormLeakyReLU(_ input: Tensor, weight: Tensor, bias: Tensor?,
                                                      geometry: ConvolutionGeometry, eps: Float, slope: Float,
                                                      threads: Int) throws -> (output: Tensor, invStd: [Float]) {
+        try requireF32("convolution + instance norm (training)")
         guard fusesNormalization else {
             var y = try forward(input, weight: weight, bias: bias, geometry: geometry, threads: threads)
             let invStd = try y.instanceNormLeakyReLUTraining(eps: eps, slope: slope, threads: threads)
@@ -58,7 +87,8 @@ public struct OneDNNConvolutionEngine: ConvolutionEngine {
     /// oneDNN's backward-data primitive (blocked layouts inside, plain at the interface).
     public func backwardData(_ gradOutput: Tensor, weight: Tensor, inputShape: [Int], geometry: ConvolutionGeometry,
                              threads: Int) throws -> Tensor {
-        try runConvolutionBackwardData(cmfk_conv3d_backward_data_f32, name: "oneDNN convolution backward data",
+        try requireF32("convolution backward data")
+        return try runConvolutionBackwardData(cmfk_conv3d_backward_data_f32, name: "oneDNN convolution backward data",
                                        gradOutput: gradOutput, weight: weight, inputShape: inputShape,
                                        geometry: geometry, threads: threads)
     }
@@ -66,7 +96,8 @@ public struct OneDNNConvolutionEngine: ConvolutionEngine {
     /// oneDNN's backward-weights primitive (blocked layouts inside, plain at the interface).
     public func backwardWeights(_ input: Tensor, gradOutput: Tensor, weightShape: [Int], withBias: Bool,
                                 geometry: ConvolutionGeometry, threads: Int) throws -> (weight: Tensor, bias: Tensor?) {
-        try runConvolutionBackwardWeights(cmfk_conv3d_backward_weights_f32, name: "oneDNN convolution backward weights",
+        try requireF32("convolution backward weights")
+        return try runConvolutionBackwardWeights(cmfk_conv3d_backward_weights_f32, name: "oneDNN convolution backward weights",
                                           input: input, gradOutput: gradOutput, weightShape: weightShape,
                                           withBias: withBias, geometry: geometry, threads: threads)
     }

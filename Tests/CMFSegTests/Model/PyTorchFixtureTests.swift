@@ -26,6 +26,33 @@ final class PyTorchFixtureTests: XCTestCase {
         XCTAssertLessThanOrEqual(ef, 1e-4)
     }
 
+    /// bf16 convolutions (inputs and weights rounded to 8 significant bits, f32 accumulation)
+    /// against PyTorch's f32 outputs: probabilities within a few hundredths (measured 0.013; the
+    /// labels' change is measured on held-out phantoms, Sources/CMFSeg/Tensor/PERFORMANCE.md).
+    /// The training entry points refuse bf16; engines without it say so.
+    func testM2GInBF16StaysCloseToPyTorch() throws {
+        let net = try Network.load(paths: Self.m2gFiles)
+        guard case .cmff(let m2g) = net.body else { return XCTFail("not CMFF") }
+        let io = try SafeTensorsFile.read(path: Fixtures.path("pytorch/m2g_io.safetensors"))
+        let engine = try OneDNNConvolutionEngine().with(precision: .bf16)
+        XCTAssertEqual(engine.name, "onednn-bf16")
+        let out = try m2g.forward(XCTUnwrap(io["x0"]), XCTUnwrap(io["x1"]), ForwardContext(engine: engine, threads: 2))
+        let expected = try XCTUnwrap(io["fused"])
+        let e = try out.fused.maxAbsDifference(expected)
+        let (n, _, d, h, w) = try expected.dims5("fused")
+        print("M2G bf16 vs PyTorch f32: max abs error \(e)")
+        XCTAssertGreaterThan(e, 1e-6, "bf16 arithmetic should differ from f32")
+        XCTAssertLessThanOrEqual(e, 0.05)
+
+        XCTAssertThrowsError(try engine.backwardData(expected, weight: m2g.convLast.weight, inputShape: [n, 64, d, h, w],
+                                                     geometry: ConvolutionGeometry(), threads: 1)) { error in
+            XCTAssertTrue("\(error)".contains("training computes in f32"), "\(error)")
+        }
+        XCTAssertThrowsError(try NaiveConvolutionEngine().with(precision: .bf16)) { error in
+            XCTAssertTrue("\(error)".contains("f32 only"), "\(error)")
+        }
+    }
+
     /// The work of one 128³ forward as the benchmarks count it (571 GFLOP, the README's
     /// table and `Sources/CMFSeg/Tensor/PERFORMANCE.md`; 223 of them per branch).
     func testFlopCountMatchesBenchmarkDocs() throws {
