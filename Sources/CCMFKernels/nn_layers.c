@@ -4,6 +4,7 @@
 #include "nn_internal.h"
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 int cmfk_instnorm_lrelu_train_f32(float *x, int64_t planes, int64_t plane, float eps, float slope,
                                   float *inv_std, int threads) {
@@ -159,6 +160,23 @@ int cmfk_mul_channels_f32(const float *x, int64_t c, int64_t plane, const float 
     #pragma omp parallel for collapse(2) num_threads(nt) schedule(static) if(c * plane > 65536)
     for (int64_t k = 0; k < c; k++)
         for (int64_t i = 0; i < plane; i++) out[k * plane + i] = x[k * plane + i] * m[i];
+    return 0;
+}
+
+int cmfk_copy_f32(float *dst, const float *src, int64_t count, int threads) {
+    if (count < 0) return -2;
+    int nt = NT(threads);
+    /* a few MB per thread: below that one memcpy is as fast as a parallel region */
+    if (nt <= 1 || count < ((int64_t)1 << 20)) {
+        memcpy(dst, src, sizeof(float) * (size_t)count);
+        return 0;
+    }
+    #pragma omp parallel num_threads(nt)
+    {
+        int id = omp_get_thread_num(), nth = omp_get_num_threads();
+        int64_t a = count * id / nth, b = count * (id + 1) / nth;
+        memcpy(dst + a, src + a, sizeof(float) * (size_t)(b - a));
+    }
     return 0;
 }
 

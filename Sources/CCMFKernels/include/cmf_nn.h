@@ -94,6 +94,9 @@ int cmfk_softmax_channels_f32(const float *x, int64_t n, int64_t c, int64_t plan
 /* out[ch, i] = x[ch, i] * m[i] for ch < c, i < plane (one sample; out may equal x). */
 int cmfk_mul_channels_f32(const float *x, int64_t c, int64_t plane, const float *m, float *out, int threads);
 
+/* dst[i] = src[i], i < count (no overlap), split across threads for large counts. */
+int cmfk_copy_f32(float *dst, const float *src, int64_t count, int threads);
+
 /* The mask-guided CMFF head's 1x1x1 convolution without its 4F-channel input (one sample):
  * out[k, i] = bias[k] + sum_m sum_j weight[k, m*f + j] * xx[j, i] * (s0[m, i] + s1[m, i]),
  * i.e. conv_last(cat_m(xx * (s0 + s1)[m])) computed as sum_m M[m] * (W_m xx). xx [f, plane],

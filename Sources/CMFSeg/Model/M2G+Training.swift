@@ -27,9 +27,9 @@ extension M2G {
         var s0 = l0, s1 = l1
         try s0.softmaxChannels(threads: t)
         try s1.softmaxChannels(threads: t)
-        let xx1 = try convNL1.forwardTraining(Tensor.concatChannels([tape0.x1, tape1.x1]), ctx)
-        let xx2 = try convNL2.forwardTraining(Tensor.concatChannels([tape0.x2, tape1.x2]), ctx)
-        let xx = try convNLF.forwardTraining(Tensor.concatChannels([xx1.output, xx2.output.upsample2(threads: t)]), ctx)
+        let xx1 = try convNL1.forwardTraining(Tensor.concatChannels([tape0.x1, tape1.x1], threads: t), ctx)
+        let xx2 = try convNL2.forwardTraining(Tensor.concatChannels([tape0.x2, tape1.x2], threads: t), ctx)
+        let xx = try convNLF.forwardTraining(Tensor.concatChannels([xx1.output, xx2.output.upsample2(threads: t)], threads: t), ctx)
         var fused = try headLogits(xx.output, s0, s1, ctx)
         try fused.softmaxChannels(threads: t)
         let tape = Tape(net0: tape0, net1: tape1, s0: s0, s1: s1, xx1: xx1, xx2: xx2, xx: xx, fused: fused)
@@ -77,13 +77,13 @@ extension M2G {
             gXX = gHead
         }
         let xx2Up = try tape.xx2.output.upsample2(threads: t)
-        let gCat = try convNLF.backward(input: Tensor.concatChannels([tape.xx1.output, xx2Up]), saved: tape.xx,
+        let gCat = try convNLF.backward(input: Tensor.concatChannels([tape.xx1.output, xx2Up], threads: t), saved: tape.xx,
                                         gradOutput: gXX, name: "conv_nl_f", grads: &grads, needInputGradient: true, ctx)!
         let gXX1 = try gCat.channels(0..<f)
         let gXX2 = try gCat.channels(f..<(2 * f)).upsample2Backward(threads: t)
-        let g2 = try convNL2.backward(input: Tensor.concatChannels([tape.net0.x2, tape.net1.x2]), saved: tape.xx2,
+        let g2 = try convNL2.backward(input: Tensor.concatChannels([tape.net0.x2, tape.net1.x2], threads: t), saved: tape.xx2,
                                       gradOutput: gXX2, name: "conv_nl_2", grads: &grads, needInputGradient: true, ctx)!
-        let g1 = try convNL1.backward(input: Tensor.concatChannels([tape.net0.x1, tape.net1.x1]), saved: tape.xx1,
+        let g1 = try convNL1.backward(input: Tensor.concatChannels([tape.net0.x1, tape.net1.x1], threads: t), saved: tape.xx1,
                                       gradOutput: gXX1, name: "conv_nl_1", grads: &grads, needInputGradient: true, ctx)!
         let b = net0.baseFilters   // x1 and x2 of each branch have the base width
         // the fusion's gradients into each branch's x1 and x2, after any others it was given

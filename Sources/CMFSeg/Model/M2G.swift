@@ -61,11 +61,11 @@ public struct M2G: Sendable {
         try s0.softmaxChannels(threads: t)
         try s1.softmaxChannels(threads: t)
         try ctx.checkCancelled()
-        var xx1: Tensor? = try convNL1.forward(Tensor.concatChannels([o0!.x1, o1!.x1]), ctx)
-        var xx2: Tensor? = try convNL2.forward(Tensor.concatChannels([o0!.x2, o1!.x2]), ctx).upsample2(threads: t)
+        var xx1: Tensor? = try convNL1.forward(Tensor.concatChannels([o0!.x1, o1!.x1], threads: t), ctx)
+        var xx2: Tensor? = try convNL2.forward(Tensor.concatChannels([o0!.x2, o1!.x2], threads: t), ctx).upsample2(threads: t)
         o0 = nil
         o1 = nil
-        var xx: Tensor? = try convNLF.forward(Tensor.concatChannels([xx1!, xx2!]), ctx)
+        var xx: Tensor? = try convNLF.forward(Tensor.concatChannels([xx1!, xx2!], threads: t), ctx)
         xx1 = nil
         xx2 = nil
         var fused = try headLogits(xx!, s0, s1, ctx)

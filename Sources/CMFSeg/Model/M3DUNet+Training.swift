@@ -42,7 +42,8 @@ extension M3DUNet {
         case .block(let j): return outputs[j].output
         case .pooled(let j): return try outputs[j].output.maxPool2(threads: threads)
         case .upAndSkip(let deeper, let skip):
-            return try Tensor.concatChannels([outputs[deeper].output.upsample2(threads: threads), outputs[skip].output])
+            return try Tensor.concatChannels([outputs[deeper].output.upsample2(threads: threads), outputs[skip].output],
+                                             threads: threads)
         }
     }
 

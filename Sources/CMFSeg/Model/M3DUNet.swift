@@ -81,10 +81,10 @@ public struct M3DUNet: Sendable {
         let e3 = try b("32", b("31", e2.maxPool2(threads: t)))
         var u = try b("42", b("41", e3.maxPool2(threads: t)))      // e4
         let e5 = try b("52", b("51", u.maxPool2(threads: t)))
-        u = try b("44", b("43", Tensor.concatChannels([e5.upsample2(threads: t), u])))
-        u = try b("34", b("33", Tensor.concatChannels([u.upsample2(threads: t), e3])))
-        let x2 = try b("24", b("23", Tensor.concatChannels([u.upsample2(threads: t), e2])))
-        let x1 = try b("14", b("13", Tensor.concatChannels([x2.upsample2(threads: t), e1])))
+        u = try b("44", b("43", Tensor.concatChannels([e5.upsample2(threads: t), u], threads: t)))
+        u = try b("34", b("33", Tensor.concatChannels([u.upsample2(threads: t), e3], threads: t)))
+        let x2 = try b("24", b("23", Tensor.concatChannels([u.upsample2(threads: t), e2], threads: t)))
+        let x1 = try b("14", b("13", Tensor.concatChannels([x2.upsample2(threads: t), e1], threads: t)))
         let logits = try convLast.forward(x1, ctx)
         return Output(logits: logits, x1: x1, x2: x2)
     }

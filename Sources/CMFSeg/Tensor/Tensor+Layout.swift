@@ -1,3 +1,5 @@
+import CCMFKernels
+
 /// Shape helpers for 5-D `[N, C, D, H, W]` network tensors.
 extension Tensor {
     /// The shape checked to be 5-D `[N, C, D, H, W]` with positive sizes.
@@ -51,12 +53,16 @@ extension Tensor {
         guard range.lowerBound >= 0, range.upperBound <= c, !range.isEmpty else {
             throw CMFError.shape("channels \(range) out of range for shape \(shape)")
         }
-        let plane = d * h * w
-        var out = [Float]()
-        out.reserveCapacity(n * range.count * plane)
-        for s in 0..<n {
-            out.append(contentsOf: storage[((s * c + range.lowerBound) * plane)..<((s * c + range.upperBound) * plane)])
+        let plane = d * h * w, per = range.count * plane
+        var out = Tensor(uninitializedShape: [n, range.count, d, h, w])
+        out.storage.withUnsafeMutableBufferPointer { dst in
+            storage.withUnsafeBufferPointer { src in
+                for s in 0..<n {
+                    _ = cmfk_copy_f32(dst.baseAddress! + s * per, src.baseAddress! + (s * c + range.lowerBound) * plane,
+                                      Int64(per), 1)
+                }
+            }
         }
-        return Tensor(shape: [n, range.count, d, h, w], storage: out)
+        return out
     }
 }

@@ -81,7 +81,8 @@ extension Tensor {
 
     /// Concatenation along channels: `[N, C1, ...]`, `[N, C2, ...]`, … → `[N, C1+C2+…, ...]`.
     /// - Throws: `CMFError.shape` if the batch or spatial sizes differ.
-    public static func concatChannels(_ parts: [Tensor]) throws -> Tensor {
+    /// - Parameter threads: copy threads (≤ 0: OpenMP's default).
+    public static func concatChannels(_ parts: [Tensor], threads: Int = 1) throws -> Tensor {
         guard let first = parts.first else { throw CMFError.shape("concatenation of no tensors") }
         let (n, _, d, h, w) = try first.dims5("concatenation input")
         var channels = 0
@@ -100,7 +101,7 @@ extension Tensor {
                 for p in parts {
                     let per = p.shape[1] * plane
                     p.storage.withUnsafeBufferPointer { src in
-                        (dst.baseAddress! + at).update(from: src.baseAddress! + s * per, count: per)
+                        _ = cmfk_copy_f32(dst.baseAddress! + at, src.baseAddress! + s * per, Int64(per), Int32(clamping: threads))
                     }
                     at += per
                 }
