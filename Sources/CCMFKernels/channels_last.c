@@ -88,6 +88,15 @@ __attribute__((target("avx512f"))) static inline void transpose16(__m512 r[16]) 
     }
 }
 
+/* r[i] -> out + i * stride, i < 16; streaming stores (the caller fences) or plain ones. */
+__attribute__((target("avx512f"))) static inline void store16(float *out, int64_t stride, const __m512 r[16],
+                                                              int stream) {
+    if (stream)
+        for (int i = 0; i < 16; i++) _mm512_stream_ps(out + i * stride, r[i]);
+    else
+        for (int i = 0; i < 16; i++) _mm512_storeu_ps(out + i * stride, r[i]);
+}
+
 /* normalise_planes for 16 channels: 16 voxels (one vector per voxel) normalised, transposed
  * in registers and stored as 16 channel rows; the tail of fewer than 16 voxels portably. */
 __attribute__((target("avx512f"))) static void normalise_planes16_avx512(
@@ -105,10 +114,7 @@ __attribute__((target("avx512f"))) static void normalise_planes16_avx512(
             r[i] = _mm512_mask_mul_ps(y, negative, y, sl);
         }
         transpose16(r);
-        if (stream)
-            for (int k = 0; k < 16; k++) _mm512_stream_ps(out + k * plane + s, r[k]);
-        else
-            for (int k = 0; k < 16; k++) _mm512_storeu_ps(out + k * plane + s, r[k]);
+        store16(out + s, plane, r, stream);
     }
     if (stream) _mm_sfence();
     if (s < s1) normalise_planes(t, stride, 16, s, s1, mean, inv, slope, out, plane);
@@ -122,10 +128,7 @@ __attribute__((target("avx512f"))) static void planes_to_blocked16_avx512(
         __m512 r[16];
         for (int k = 0; k < 16; k++) r[k] = _mm512_loadu_ps(in + k * plane + s);
         transpose16(r);
-        if (stream)
-            for (int i = 0; i < 16; i++) _mm512_stream_ps(out + (s + i) * block, r[i]);
-        else
-            for (int i = 0; i < 16; i++) _mm512_storeu_ps(out + (s + i) * block, r[i]);
+        store16(out + s * block, block, r, stream);
     }
     if (stream) _mm_sfence();
 }
@@ -138,10 +141,7 @@ __attribute__((target("avx512f"))) static void blocked_to_planes16_avx512(
         __m512 r[16];
         for (int i = 0; i < 16; i++) r[i] = _mm512_loadu_ps(in + (s + i) * block);
         transpose16(r);
-        if (stream)
-            for (int k = 0; k < 16; k++) _mm512_stream_ps(out + k * plane + s, r[k]);
-        else
-            for (int k = 0; k < 16; k++) _mm512_storeu_ps(out + k * plane + s, r[k]);
+        store16(out + s, plane, r, stream);
     }
     if (stream) _mm_sfence();
 }

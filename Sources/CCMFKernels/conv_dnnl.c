@@ -350,14 +350,7 @@ int cmfk_conv3d_instnorm_lrelu_train_f32(const float *in, int64_t n, int64_t ci,
 int cmfk_conv3d_bf16(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
                      const float *weight, const float *bias, int64_t co,
                      int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
-                     float *out, int threads) {
-    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 0, 0, 0, NULL, 1);
-}
-
-int cmfk_conv3d_instnorm_lrelu_bf16(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
-                                    const float *weight, const float *bias, int64_t co,
-                                    int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
-                                    float eps, float slope, float *out, int threads) {
-    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, 1, eps, slope,
+                     int fuse, float eps, float slope, float *out, int threads) {
+    return conv_impl(in, n, ci, d, h, w, weight, bias, co, kd, kh, kw, stride, pad, out, threads, fuse != 0, eps, slope,
                      NULL, 1);
 }

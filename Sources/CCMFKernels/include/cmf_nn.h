@@ -41,18 +41,15 @@ int cmfk_conv3d_instnorm_lrelu_f32(const float *in, int64_t n, int64_t ci, int64
                                    int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
                                    float eps, float slope, float *out, int threads);
 
-/* cmfk_conv3d_f32 and cmfk_conv3d_instnorm_lrelu_f32 with the convolution in bfloat16: the
- * input and weights are rounded to bf16 (8 significant bits), products are accumulated and
- * the output written in f32. oneDNN uses AVX-512 BF16 instructions where the CPU has them
- * (Zen 4, Sapphire Rapids) and emulates them on other AVX-512 hosts (slower than f32 there). */
+/* cmfk_conv3d_f32 (fuse = 0) or cmfk_conv3d_instnorm_lrelu_f32 (fuse = 1, with eps and slope)
+ * with the convolution in bfloat16: the input and weights are rounded to bf16 (8 significant
+ * bits), products are accumulated and the output written in f32. oneDNN uses AVX-512 BF16
+ * instructions where the CPU has them (Zen 4, Sapphire Rapids) and emulates them on other
+ * AVX-512 hosts (slower than f32 there). */
 int cmfk_conv3d_bf16(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
                      const float *weight, const float *bias, int64_t co,
                      int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
-                     float *out, int threads);
-int cmfk_conv3d_instnorm_lrelu_bf16(const float *in, int64_t n, int64_t ci, int64_t d, int64_t h, int64_t w,
-                                    const float *weight, const float *bias, int64_t co,
-                                    int64_t kd, int64_t kh, int64_t kw, int64_t stride, int64_t pad,
-                                    float eps, float slope, float *out, int threads);
+                     int fuse, float eps, float slope, float *out, int threads);
 
 /* cmfk_conv3d_instnorm_lrelu_f32 for training: the same output (bit for bit), and
  * inv_std [n*co] receives the 1/sqrt(var + eps) of every (sample, channel) as used. */

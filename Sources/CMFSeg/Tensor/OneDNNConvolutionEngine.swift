@@ -31,8 +31,10 @@ public struct OneDNNConvolutionEngine: ConvolutionEngine {
             return try runConvolution(cmfk_conv3d_f32, name: "oneDNN convolution", input: input, weight: weight,
                                       bias: bias, geometry: geometry, threads: threads)
         case .bf16:
-            return try runConvolution(cmfk_conv3d_bf16, name: "oneDNN convolution (bf16)", input: input, weight: weight,
-                                      bias: bias, geometry: geometry, threads: threads)
+            return try runConvolution({ x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, o, t in
+                cmfk_conv3d_bf16(x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, 0, 0, 0, o, t)
+            }, name: "oneDNN convolution (bf16)", input: input, weight: weight, bias: bias, geometry: geometry,
+               threads: threads)
         }
     }
 
@@ -54,7 +56,7 @@ public struct OneDNNConvolutionEngine: ConvolutionEngine {
         }
         let bf16 = precision == .bf16
         return try runConvolution({ x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, o, t in
-            bf16 ? cmfk_conv3d_instnorm_lrelu_bf16(x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, eps, slope, o, t)
+            bf16 ? cmfk_conv3d_bf16(x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, 1, eps, slope, o, t)
                  : cmfk_conv3d_instnorm_lrelu_f32(x, n, ci, d, h, w, wt, b, co, kd, kh, kw, s, p, eps, slope, o, t)
         }, name: "oneDNN convolution + instance norm", input: input, weight: weight, bias: bias,
            geometry: geometry, threads: threads)
