@@ -3,10 +3,11 @@
  * Layouts: the interface takes plain ncdhw/oidhw arrays; the primitive is created with
  * format "any" so oneDNN picks its blocked layouts (nCdhw16c, brgconv/jit AVX-512 kernels);
  * on plain ncdhw it falls back to a gemm path about 8x slower (measured 10 vs 87 GFLOP/s on
- * 16->16 channels, 128^3). Inputs, weights and outputs are reordered around the call, except
- * that a fused instance norm reads oneDNN's result directly when it is channels-last (AVX-512
- * hosts) or 8-channel blocked (nCdhw8c, AVX2 hosts) and writes the plain output itself
- * (blocked_norm.c).
+ * 16->16 channels, 128^3). Inputs, weights and outputs are reordered around the call (between
+ * plain and channels-last or nCdhw16c by our register transposer, channels_last.c; other
+ * layouts by oneDNN), except that a fused instance norm reads oneDNN's result directly when it
+ * is channels-last (AVX-512 hosts) or 16- or 8-channel blocked (nCdhw16c, nCdhw8c) and writes
+ * the plain output itself.
  * oneDNN's primitive cache (on by default) makes repeated creation for the same shapes cheap.
  *
  * Two OpenMP runtimes. libdnnl is linked against GNU libgomp, our kernels against LLVM

@@ -1,8 +1,9 @@
 import CCMFKernels
 
 /// The fast engine: oneDNN 2.6 (`cmfk_conv3d_f32`, blocked layouts and AVX-512 kernels
-/// inside, plain `[N, C, D, H, W]` at the interface). About 65–90 GFLOP/s on 2 Zen 4 cores
-/// for the U-Net's 3×3×3 layers (see Sources/CCMFKernels/conv_dnnl.c for the OpenMP note).
+/// inside, plain `[N, C, D, H, W]` at the interface). About 285 GFLOP/s on 2 AVX-512 cores
+/// for the U-Net's 3×3×3 layers at 128³, ~200 for a whole CMFF forward (see PERFORMANCE.md,
+/// and Sources/CCMFKernels/conv_dnnl.c for the OpenMP note).
 public struct OneDNNConvolutionEngine: ConvolutionEngine {
     /// Whether `CNL` blocks use the fused kernel (false: convolution, reorder, then the
     /// separate norm pass — kept for benchmarks and as a cross-check).
