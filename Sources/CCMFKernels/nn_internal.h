@@ -18,7 +18,12 @@
 /* Code for AVX-512 and AVX2 besides the baseline, chosen once at load time (the build
  * targets plain x86-64). Only the marked function itself: OpenMP's outlined regions do not
  * inherit it, so mark a helper called from inside the parallel region. */
-#if defined(__x86_64__)
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define CMFK_NO_IFUNC 1   /* the clones' resolver runs before TSan's runtime is up: it crashes */
+#endif
+#endif
+#if defined(__x86_64__) && !defined(CMFK_NO_IFUNC)
 #define CMFK_SIMD_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 #else
 #define CMFK_SIMD_CLONES
