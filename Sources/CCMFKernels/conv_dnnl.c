@@ -131,16 +131,18 @@ int cmfk_dnnl_conv_forward_pd(dnnl_primitive_desc_t *pd, const cmfk_dnnl_conv_di
     return 0;
 }
 
-/* The channel block of `md` if it is a 5-D f32 channels-last (block = C) or nCdhw16c (16)
- * layout of `dims`, 0 otherwise. */
+/* The channel block of `md` if it is a 5-D f32 channels-last (block = C), nCdhw16c (16) or
+ * nCdhw8c (8) layout of `dims` without channel padding, 0 otherwise. */
 static int64_t channel_block(const dnnl_memory_desc_t *md, const dnnl_dims_t dims) {
-    dnnl_memory_desc_t tag;
-    if (dnnl_memory_desc_init_by_tag(&tag, 5, dims, dnnl_f32, dnnl_ndhwc) == dnnl_success &&
-        dnnl_memory_desc_equal(md, &tag))
-        return dims[1];
-    if (dnnl_memory_desc_init_by_tag(&tag, 5, dims, dnnl_f32, dnnl_nCdhw16c) == dnnl_success &&
-        dnnl_memory_desc_equal(md, &tag))
-        return 16;
+    const struct { dnnl_format_tag_t tag; int64_t block; } layouts[] = {
+        {dnnl_ndhwc, dims[1]}, {dnnl_nCdhw16c, 16}, {dnnl_nCdhw8c, 8}};
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++) {
+        dnnl_memory_desc_t tag;
+        if (dims[1] % layouts[i].block == 0 &&
+            dnnl_memory_desc_init_by_tag(&tag, 5, dims, dnnl_f32, layouts[i].tag) == dnnl_success &&
+            dnnl_memory_desc_equal(md, &tag))
+            return layouts[i].block;
+    }
     return 0;
 }
 
@@ -246,7 +248,6 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
 
     int fused_done = 0;
     int64_t oplane = g.dst[2] * g.dst[3] * g.dst[4];
-    dnnl_memory_desc_t d_tag;
     dnnl_stream_t stream = NULL;
     dnnl_primitive_desc_t pd = NULL;
     dnnl_primitive_t conv = NULL;
@@ -277,20 +278,9 @@ static int conv_impl(const float *in, int64_t n, int64_t ci, int64_t d, int64_t 
     }
     /* Free the blocked input before the output reorder allocates nothing more: keeps the peak low. */
     if (own_src) { cmfk_dnnl_release(src, own_src); own_src = 0; src = NULL; }
-    /* With `fuse`, normalise straight from a channel-blocked result (channels-last or
-     * nCdhw8c) instead of reordering it to plain first. */
-    int64_t block = 0;
-    if (fuse && own_dst) {
-        if (dnnl_memory_desc_init_by_tag(&d_tag, 5, g.dst, dnnl_f32, dnnl_ndhwc) == dnnl_success &&
-            dnnl_memory_desc_equal(dmd, &d_tag))
-            block = co;
-        else if (co % 16 == 0 && dnnl_memory_desc_init_by_tag(&d_tag, 5, g.dst, dnnl_f32, dnnl_nCdhw16c) == dnnl_success &&
-                 dnnl_memory_desc_equal(dmd, &d_tag))
-            block = 16;
-        else if (co % 8 == 0 && dnnl_memory_desc_init_by_tag(&d_tag, 5, g.dst, dnnl_f32, dnnl_nCdhw8c) == dnnl_success &&
-                 dnnl_memory_desc_equal(dmd, &d_tag))
-            block = 8;
-    }
+    /* With `fuse`, normalise straight from a channel-blocked result (channels-last, nCdhw16c
+     * or nCdhw8c) instead of reordering it to plain first. */
+    int64_t block = fuse && own_dst ? channel_block(dmd, g.dst) : 0;
     if (block > 0) {
         void *handle = NULL;
         if (dnnl_stream_wait(stream) != dnnl_success || dnnl_memory_get_data_handle(dst, &handle) != dnnl_success) {

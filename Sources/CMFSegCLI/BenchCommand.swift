@@ -91,7 +91,7 @@ struct BenchForwardCommand: ParsableCommand {
         commandName: "forward", abstract: "Seconds per inference forward pass at one patch size, and GFLOP/s.")
 
     @Option(name: .long, parsing: .upToNextOption, help: "Patch side, or D H W (multiples of 16).") var patch: [Int] = [128]
-    @Option(name: .long, help: PrecisionName.help) var precision: ConvolutionPrecision = .f32
+    @Option(name: .long, help: ConvolutionPrecision.help) var precision: ConvolutionPrecision = .f32
     @OptionGroup var options: BenchOptions
 
     func validate() throws { _ = try benchPatch(patch) }
@@ -124,7 +124,7 @@ struct BenchCaseCommand: ParsableCommand {
         discussion: "The case is the demo's sample phantom (seed 2026, case 0, 240×240×155), in memory: no file reading or writing is timed. A window at least as large as the cropped brain (e.g. --patch 160 192 160) segments it in one network call.")
 
     @Option(name: .long, help: "Window overlap, in [0, 1).") var overlap: Double = 0.5
-    @Option(name: .long, help: PrecisionName.help) var precision: ConvolutionPrecision = .f32
+    @Option(name: .long, help: ConvolutionPrecision.help) var precision: ConvolutionPrecision = .f32
     @Option(name: .long, parsing: .upToNextOption, help: "Window side, or D H W (multiples of 16; default: the model's window).")
     var patch: [Int] = []
     @Option(name: .long, help: ArgumentHelp("Coarser case: voxels N times larger over the BraTS field of view (tests).", visibility: .hidden))

@@ -18,9 +18,7 @@ enum EngineName: String, CaseIterable, ExpressibleByArgument {
     }
 }
 
-extension ConvolutionPrecision: ExpressibleByArgument {}
-
-enum PrecisionName {
+extension ConvolutionPrecision: ExpressibleByArgument {
     static let help: ArgumentHelp = "Convolution arithmetic: f32 (default) or bf16 (fast on CPUs with AVX-512 BF16, emulated and slower elsewhere; onednn engine only)."
 }
 

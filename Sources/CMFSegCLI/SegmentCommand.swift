@@ -47,7 +47,7 @@ struct SegmentCommand: ParsableCommand {
     @Option(name: .long, help: "Also write class probabilities as a 4-D float32 NIfTI (one volume per network class).")
     var probabilities: String?
     @Option(name: .long, help: EngineName.help) var engine: EngineName = .onednn
-    @Option(name: .long, help: PrecisionName.help) var precision: ConvolutionPrecision = .f32
+    @Option(name: .long, help: ConvolutionPrecision.help) var precision: ConvolutionPrecision = .f32
     @OptionGroup var limits: LimitOptions
     @Flag(name: .long, help: "No progress line.") var quiet = false
 
