@@ -376,6 +376,18 @@ typedef enum cmf_precision {
     CMF_PRECISION_BF16 = 1
 } cmf_precision;
 
+/* How windows cover the brain box (cmf_segment_params.windows).
+ * CMF_WINDOWS_GRID: windows of `patch` size, neighbours overlapping by `overlap` (nnU-Net's
+ * sliding window; up to 8 predictions averaged per voxel).
+ * CMF_WINDOWS_FITTED: per axis, the fewest windows no longer than `patch` that cover the
+ * brain box, each shrunk to the smallest multiple of 16 that still covers it; no overlap
+ * beyond that rounding (`overlap` unused). About a third of the grid's work on BraTS-size
+ * brains; each voxel is predicted once, so accuracy can drop (see the performance notes). */
+typedef enum cmf_windows {
+    CMF_WINDOWS_GRID = 0,
+    CMF_WINDOWS_FITTED = 1
+} cmf_windows;
+
 typedef enum cmf_route {
     CMF_ROUTE_FUSED = 0,    /* CMFF with all four modalities: the fused prediction       */
     CMF_ROUTE_BRANCH_A = 1, /* CMFF branch net_0 alone (pair A: T1, T1ce; pair B missing) */
@@ -424,7 +436,8 @@ typedef struct cmf_segment_params {
                                       the process's; < 0 is INVALID_ARGUMENT               */
     int32_t precision;             /* a cmf_precision: the convolutions' arithmetic; default
                                       CMF_PRECISION_F32; other values are INVALID_ARGUMENT */
-    int32_t reserved_flags;        /* zero                                                  */
+    int32_t windows;               /* a cmf_windows: how windows cover the brain; default
+                                      CMF_WINDOWS_GRID; other values are INVALID_ARGUMENT  */
     int64_t reserved[7];           /* zero; later fields take its place                     */
 } cmf_segment_params;
 

@@ -132,7 +132,7 @@ public func cmf_segment_default_params() -> cmf_segment_params {
         max_voxels: 0,
         max_bytes: 0,
         precision: Int32(CMF_PRECISION_F32.rawValue),
-        reserved_flags: 0,
+        windows: Int32(CMF_WINDOWS_GRID.rawValue),
         reserved: (0, 0, 0, 0, 0, 0, 0))
 }
 
@@ -151,8 +151,11 @@ private func options(_ p: cmf_segment_params, model: SegmentationModel, in f: St
     }
     o.preprocess.nonFinite = p.nonfinite_to_zero != 0 ? .replaceWithZero : .error
     try requireZero(p.reserved, in: f)
-    guard p.reserved_flags == 0 else {
-        throw CMFError.invalidArgument("\(f): params->reserved_flags is \(p.reserved_flags); reserved space must be zero (start from cmf_segment_default_params())")
+    switch p.windows {
+    case Int32(CMF_WINDOWS_GRID.rawValue): o.window.layout = .grid
+    case Int32(CMF_WINDOWS_FITTED.rawValue): o.window.layout = .fitted
+    default:
+        throw CMFError.invalidArgument("\(f): params->windows \(p.windows) is not a cmf_windows (CMF_WINDOWS_GRID = 0, CMF_WINDOWS_FITTED = 1)")
     }
     switch p.precision {
     case Int32(CMF_PRECISION_F32.rawValue): o.precision = .f32

@@ -124,6 +124,7 @@ struct BenchCaseCommand: ParsableCommand {
         discussion: "The case is the demo's sample phantom (seed 2026, case 0, 240×240×155), in memory: no file reading or writing is timed. A window at least as large as the cropped brain (e.g. --patch 160 192 160) segments it in one network call.")
 
     @Option(name: .long, help: "Window overlap, in [0, 1).") var overlap: Double = 0.5
+    @Option(name: .long, help: SlidingWindowOptions.Layout.help) var windows: SlidingWindowOptions.Layout = .grid
     @Option(name: .long, help: ConvolutionPrecision.help) var precision: ConvolutionPrecision = .f32
     @Option(name: .long, parsing: .upToNextOption, help: "Window side, or D H W (multiples of 16; default: the model's window).")
     var patch: [Int] = []
@@ -146,26 +147,29 @@ struct BenchCaseCommand: ParsableCommand {
         let input = CaseInput(volumes: sample.images)
         var segmentation = SegmentationOptions(for: model)
         segmentation.window.overlap = overlap
+        segmentation.window.layout = windows
         if !patch.isEmpty, let window = Shape3(dhw: try benchPatch(patch)) { segmentation.window.patch = window }
         segmentation.threads = options.threads
         segmentation.precision = precision
-        var calls = 0
-        let perCase = try options.fastest { calls = try model.segment(input, options: segmentation).timings.networkCalls }
-        let window = segmentation.window.patch
+        var calls = 0, window = segmentation.window.patch
+        let perCase = try options.fastest {
+            let timings = try model.segment(input, options: segmentation).timings
+            (calls, window) = (timings.networkCalls, timings.window)
+        }
         let dhw = [window.nz, window.ny, window.nx]
         let perForward = try options.forwardSeconds(model.network, spatial: dhw, ctx)
         let reference = [128, 128, 128]
         let perForward128 = dhw == reference ? perForward : try options.forwardSeconds(model.network, spatial: reference, ctx)
         let windowText = dhw.map(String.init).joined(separator: "x")
         if options.json {
-            options.printJSON([("grid", "\"\(grid.shape.nx)x\(grid.shape.ny)x\(grid.shape.nz)\""), ("window", "\"\(windowText)\""), ("overlap", overlap),
+            options.printJSON([("grid", "\"\(grid.shape.nx)x\(grid.shape.ny)x\(grid.shape.nz)\""), ("window", "\"\(windowText)\""), ("windows", "\"\(windows.rawValue)\""), ("overlap", overlap),
                                ("precision", "\"\(precision.rawValue)\""), ("threads", options.threads),
                                ("network_calls", calls), ("seconds_per_case", perCase), ("seconds_per_forward", perForward),
                                ("case_over_forward", perCase / perForward), ("seconds_per_forward_128", perForward128),
                                ("case_over_forward_128", perCase / perForward128), ("peak_rss_gib", peakResidentGiB())])
         } else {
             print("whole case \(grid.shape.nx)x\(grid.shape.ny)x\(grid.shape.nz), \(calls) network calls of \(windowText) "
-                  + String(cFormat: "(overlap %.2f), ", overlap) + "\(threadsText(options.threads)) threads: "
+                  + (windows == .fitted ? "(fitted), " : String(cFormat: "(overlap %.2f), ", overlap)) + "\(threadsText(options.threads)) threads: "
                   + String(cFormat: "%.2f s per case, %.2f s per forward = %.2f forwards (%.2f of 128³); peak RSS %.2f GiB",
                            perCase, perForward, perCase / perForward, perCase / perForward128, peakResidentGiB()))
         }

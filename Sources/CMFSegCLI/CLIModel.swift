@@ -18,6 +18,10 @@ enum EngineName: String, CaseIterable, ExpressibleByArgument {
     }
 }
 
+extension SlidingWindowOptions.Layout: ExpressibleByArgument {
+    static let help: ArgumentHelp = "Window layout: grid (windows of --patch overlapping by --overlap, default) or fitted (per axis the fewest windows no larger than --patch that cover the brain, shrunk to fit; about 3× faster, each voxel predicted once)."
+}
+
 extension ConvolutionPrecision: ExpressibleByArgument {
     static let help: ArgumentHelp = "Convolution arithmetic: f32 (default) or bf16 (fast on CPUs with AVX-512 BF16, emulated and slower elsewhere; onednn engine only)."
 }

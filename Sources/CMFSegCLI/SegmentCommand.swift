@@ -14,7 +14,8 @@ struct SegmentCommand: ParsableCommand {
         so (on stdout and in the output's NIfTI description).
 
         Pipeline: crop to the brain box, per-modality z-score (2–98 percentile clipped \
-        statistics), sliding windows (Gaussian weighted, --overlap), optional mirroring \
+        statistics), sliding windows (Gaussian weighted, --overlap; or --windows fitted: \
+        fewer, smaller windows fitted to the brain, faster), optional mirroring \
         test-time augmentation (--tta, 8× slower), argmax, BraTS post-processing (brain \
         mask, small-component removal, small-core and small-ET relabelling; \
         --no-postprocess turns it off), labels written as uint8 with the input's geometry \
@@ -35,6 +36,7 @@ struct SegmentCommand: ParsableCommand {
     @Option(name: .long, help: "Overlap of neighbouring windows, in [0, 1).") var overlap: Double = 0.5
     @Option(name: .long, parsing: .upToNextOption, help: "Window size D H W (default: the model's window: metadata window, else its training patch).")
     var patch: [Int] = []
+    @Option(name: .long, help: SlidingWindowOptions.Layout.help) var windows: SlidingWindowOptions.Layout = .grid
     @Flag(name: .long, help: "Mirroring test-time augmentation (8 flips per window).") var tta = false
     @Flag(name: .customLong("no-postprocess"), help: "Write the raw argmax, without BraTS post-processing.") var noPostprocess = false
     @Option(name: .customLong("min-et-voxels"), help: "Relabel enhancing tumour when it has fewer voxels than this (0: never).")
@@ -73,6 +75,7 @@ struct SegmentCommand: ParsableCommand {
         var options = SegmentationOptions(for: model)
         if let p = Shape3(dhw: patch) { options.window.patch = p }
         options.window.overlap = overlap
+        options.window.layout = windows
         options.window.mirroring = tta
         options.threads = threads
         options.precision = precision

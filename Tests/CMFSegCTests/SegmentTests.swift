@@ -243,11 +243,29 @@ final class SegmentTests: XCTestCase {
         XCTAssertEqual(cmf_segment(m, images[0], images[1], images[2], images[3], &p, &labels, nil, nil), CMF_ERR_INVALID_ARGUMENT)
         XCTAssertTrue(String(cString: cmf_last_error_message()).contains("params->precision 2 is not a cmf_precision"))
         p = params()
-        p.reserved_flags = 1
+        p.reserved.0 = 1
         XCTAssertEqual(cmf_segment(m, images[0], images[1], images[2], images[3], &p, &labels, nil, nil), CMF_ERR_INVALID_ARGUMENT)
         XCTAssertNil(labels)
         p = params()
         p.precision = Int32(CMF_PRECISION_BF16.rawValue)
+        XCTAssertEqual(cmf_segment(m, images[0], images[1], images[2], images[3], &p, &labels, nil, nil), CMF_OK)
+        XCTAssertNotNil(labels)
+        cmf_volume_free(labels)
+    }
+
+    func testWindowsParam() throws {
+        XCTAssertEqual(cmf_segment_default_params().windows, Int32(CMF_WINDOWS_GRID.rawValue))
+        let m = try Self.model()
+        let images = (0..<4).map { Self.volume($0) }
+        defer { images.forEach { cmf_volume_free($0) } }
+        var labels: OpaquePointer?
+        var p = params()
+        p.windows = 2
+        XCTAssertEqual(cmf_segment(m, images[0], images[1], images[2], images[3], &p, &labels, nil, nil), CMF_ERR_INVALID_ARGUMENT)
+        XCTAssertTrue(String(cString: cmf_last_error_message()).contains("params->windows 2 is not a cmf_windows"))
+        XCTAssertNil(labels)
+        p = params()
+        p.windows = Int32(CMF_WINDOWS_FITTED.rawValue)
         XCTAssertEqual(cmf_segment(m, images[0], images[1], images[2], images[3], &p, &labels, nil, nil), CMF_OK)
         XCTAssertNotNil(labels)
         cmf_volume_free(labels)

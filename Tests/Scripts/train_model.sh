@@ -5,6 +5,7 @@
 # WORK (default /var/tmp/cmfseg-train), outside the source tree.
 #
 #   Tests/Scripts/train_model.sh [--cmft-steps N] [--steps N] [--width F] [--patch P] [--foreground F]
+#                                [--lr LR] [--seed S] [--init WEIGHTS]
 #
 # Stages: 1. phantoms: 40 training cases (seed 1000) and 6 validation cases (seed 9000);
 #         2. with --cmft-steps N > 0: CMFT (CycleGAN, no labels) for N iterations, then the
@@ -14,12 +15,14 @@
 #            no gradient on a patch without tumour (measured at 64³ with 1/3: whole-case Dice
 #            WT 0.34 after 500 steps, from massive false positives; at 96³ with 0.8: WT 0.62
 #            after 200 steps).
+#         With --init WEIGHTS (e.g. the bundled model), CMFF starts from those weights
+#         instead of a random initialisation or CMFT's transfer (a fine-tune; fresh Adam state).
 # The default model is then bundled with Tests/Scripts/bundle_model.sh WORK/RUN/best.safetensors.
 # Environment: CMFSEG (the cmfseg binary; default: a release build of this tree), THREADS (2).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 work="${WORK:-/var/tmp/cmfseg-train}"
-cmft_steps=0; steps=20000; width=16; patch=96; lr=3e-4; seed=1; foreground=0.8
+cmft_steps=0; steps=20000; width=16; patch=96; lr=3e-4; seed=1; foreground=0.8; init_weights=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --cmft-steps) cmft_steps="$2"; shift 2 ;;
@@ -29,7 +32,8 @@ while [ $# -gt 0 ]; do
         --lr) lr="$2"; shift 2 ;;
         --seed) seed="$2"; shift 2 ;;
         --foreground) foreground="$2"; shift 2 ;;
-        *) echo "usage: $0 [--cmft-steps N] [--steps N] [--width F] [--patch P] [--lr LR] [--seed S] [--foreground F]" >&2; exit 2 ;;
+        --init) init_weights="$(realpath "$2")"; shift 2 ;;
+        *) echo "usage: $0 [--cmft-steps N] [--steps N] [--width F] [--patch P] [--lr LR] [--seed S] [--foreground F] [--init WEIGHTS]" >&2; exit 2 ;;
     esac
 done
 threads="${THREADS:-2}"
@@ -60,9 +64,15 @@ if [ "$cmft_steps" -gt 0 ]; then
     "$CMFSEG" transfer --generators "$gan/x2y.safetensors" "$gan/y2x.safetensors" --out "$gan/transfer.safetensors"
     init=(--init "$gan/transfer.safetensors")
 fi
+if [ -n "$init_weights" ]; then
+    [ "$cmft_steps" -eq 0 ] || { echo "--init and --cmft-steps both choose the starting weights; give one" >&2; exit 2; }
+    init=(--init "$init_weights")
+fi
 
 # 3. CMFF.
-run="$work/cmff-f$width-p$patch-fg$foreground$([ "$cmft_steps" -gt 0 ] && echo "-cmft$cmft_steps")"
+run="$work/cmff-f$width-p$patch-fg$foreground"
+if [ "$cmft_steps" -gt 0 ]; then run="$run-cmft$cmft_steps"; fi
+if [ -n "$init_weights" ]; then run="$run-init-$(basename "$init_weights" .safetensors)-lr$lr"; fi
 # shellcheck disable=SC2046
 "$CMFSEG" train cmff --data "$data/train" --val "$data/val3" --out "$run" --patch "$patch" --steps "$steps" \
     --seed "$seed" --threads "$threads" --base-filters "$width" --lr "$lr" --foreground "$foreground" \

@@ -25,13 +25,16 @@ public struct SegmentationTimings: Sendable, Equatable {
     public var read = 0.0, preprocess = 0.0, network = 0.0, postprocess = 0.0, write = 0.0
     /// Windows slid over the case and network calls made (windows × flips).
     public var windows = 0, networkCalls = 0
+    /// The windows' size (the fitted layout chooses it per case).
+    public var window = Shape3(0, 0, 0)
 
     public init() {}
 
-    /// "read 1.2 s, pre-process 0.8 s, network 60.1 s (8 windows, 8 calls), post-process 0.3 s, write 0.9 s"
+    /// "read 1.2 s, pre-process 0.8 s, network 60.1 s (8 windows of 128×128×128, 8 calls), post-process 0.3 s, write 0.9 s"
+    /// (window sizes D×H×W).
     public var summary: String {
-        String(cFormat: "read %.1f s, pre-process %.1f s, network %.1f s (%ld windows, %ld calls), post-process %.1f s, write %.1f s",
-               read, preprocess, network, windows, networkCalls, postprocess, write)
+        String(cFormat: "read %.1f s, pre-process %.1f s, network %.1f s (%ld windows of %ld×%ld×%ld, %ld calls), post-process %.1f s, write %.1f s",
+               read, preprocess, network, windows, window.nz, window.ny, window.nx, networkCalls, postprocess, write)
     }
 }
 

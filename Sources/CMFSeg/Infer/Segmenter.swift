@@ -3,7 +3,7 @@ import FoundationEssentials
 /// The whole segmentation of one case, from input volumes to the label map.
 ///
 /// validate → pre-process (``Preprocessor``) → sliding-window probabilities
-/// (``SlidingWindow``) → argmax (ties go to the lower class) → paste back into the input grid
+/// (``SlidingWindow``; a fitted layout first sizes the windows to the brain box) → argmax (ties go to the lower class) → paste back into the input grid
 /// (background outside the crop box) → post-process (``PostProcessor``) → class values.
 public enum Segmenter {
     /// - Parameters:
@@ -41,17 +41,26 @@ public enum Segmenter {
         var timings = SegmentationTimings()
         var clock = Date()
         func lap() -> Double { let now = Date(); defer { clock = now }; return now.timeIntervalSince(clock) }
-        let prepared = try Preprocessor.run(input, modalities: predictor.modalities, options: options.preprocess,
-                                            minimumSize: options.window.patch, sizeMultiple: 1)
+        var window = options.window
+        var prepared = try Preprocessor.run(input, modalities: predictor.modalities, options: options.preprocess,
+                                            minimumSize: window.layout == .grid ? window.patch : Shape3(1, 1, 1),
+                                            sizeMultiple: 1)
+        if window.layout == .fitted {
+            window.patch = window.fittedPatch(crop: prepared.box.shape, sizeMultiple: predictor.sizeMultiple)
+            window.overlap = 0
+            window.layout = .grid
+            prepared = prepared.padded(toAtLeast: window.patch)
+        }
         var windowControl = control
         if let progress = control.progress {
             windowControl.progress = { progress(0.95 * $0) }
         }
         timings.preprocess = lap()
-        let prediction = try SlidingWindow.predict(predictor, input: prepared.input, options: options.window, control: windowControl)
+        let prediction = try SlidingWindow.predict(predictor, input: prepared.input, options: window, control: windowControl)
         let probs = prediction.probabilities
         timings.network = lap()
         timings.windows = prediction.windows
+        timings.window = window.patch
         timings.networkCalls = prediction.networkCalls
         try control.check(done: 0, of: 0)
 

@@ -94,11 +94,10 @@ public enum Preprocessor {
         guard !nonZero.isEmpty else {
             throw CMFError.invalidArgument("\(name) is zero everywhere inside the brain box; nothing to normalise")
         }
-        nonZero.sort()
-        guard let lo = Percentile.linear(sorted: nonZero, options.lowerPercentile),
-              let hi = Percentile.linear(sorted: nonZero, options.upperPercentile) else {
+        guard let bounds = Percentile.linear(selectingIn: &nonZero, [options.lowerPercentile, options.upperPercentile]) else {
             throw CMFError.internal("percentiles of an empty array")
         }
+        let (lo, hi) = (bounds[0], bounds[1])
         // Statistics of the clipped copy (zeros stay zero, non-zero voxels clipped to [lo, hi]).
         var sum = 0.0
         for v in nonZero { sum += min(max(Double(v), lo), hi) }

@@ -59,6 +59,25 @@ final class SegmenterTests: XCTestCase {
         XCTAssertTrue(result.summary.contains("all four modalities"), result.summary)
     }
 
+    /// A voxel-wise model gives the same labels whatever the windows; the fitted layout uses
+    /// the fewest windows the brain box needs, of the size it says.
+    func testFittedWindowsCoverTheBrainBoxOnce() throws {
+        let input = Self.syntheticCase()
+        var options = SegmentationOptions()
+        options.window.patch = Shape3(16, 16, 16)
+        options.postProcess = nil
+        let grid = try Segmenter.segment(input, predictor: LinearSoftmaxPredictor(), options: options)
+        options.window.layout = .fitted
+        options.window.patch = Shape3(32, 16, 32)
+        let fitted = try Segmenter.segment(input, predictor: LinearSoftmaxPredictor(), options: options)
+        XCTAssertEqual(fitted.labels.voxels, grid.labels.voxels)
+        let box = try Preprocessor.run(input, modalities: Modality.allCases).box.shape
+        XCTAssertEqual(box, Shape3(25, 21, 17))
+        XCTAssertEqual(fitted.timings.window, Shape3(32, 16, 24))  // the fake's size multiple is 8
+        XCTAssertEqual(fitted.timings.windows, 2)
+        XCTAssertGreaterThan(grid.timings.windows, fitted.timings.windows)
+    }
+
     func testPostProcessingKeepsLabelsInsideTheBrain() throws {
         let input = Self.syntheticCase()
         var options = SegmentationOptions()

@@ -13,6 +13,30 @@ final class SlidingWindowTests: XCTestCase {
         XCTAssertEqual(SlidingWindow.starts(size: 33, patch: 32, overlap: 0.99), [0, 1])
     }
 
+    func testFittedWindowsAreTheFewestPerAxisShrunkToMultiplesOf16() {
+        var options = SlidingWindowOptions()
+        // The held-out phantoms' largest brain box: two windows per axis, each just covering half.
+        XCTAssertEqual(options.fittedPatch(crop: Shape3(141, 178, 147), sizeMultiple: 16), Shape3(80, 96, 80))
+        // One window where the box fits (rounded up, the padding covers the rest), two beyond.
+        XCTAssertEqual(options.fittedPatch(crop: Shape3(100, 128, 129), sizeMultiple: 16), Shape3(112, 128, 80))
+        XCTAssertEqual(options.fittedPatch(crop: Shape3(1, 16, 17), sizeMultiple: 16), Shape3(16, 16, 32))
+        options.patch = Shape3(96, 64, 160)
+        XCTAssertEqual(options.fittedPatch(crop: Shape3(193, 65, 160), sizeMultiple: 16), Shape3(80, 48, 160))
+        // Every window fits the patch, and the overlap-free grid of that size covers the box
+        // with the fewest windows ⌈n / p⌉.
+        for n in 1...300 {
+            for p in [16, 64, 96, 128] {
+                options.patch = Shape3(p, p, p)
+                let side = options.fittedPatch(crop: Shape3(n, n, n), sizeMultiple: 16).nx
+                XCTAssertLessThanOrEqual(side, p)
+                XCTAssertEqual(side % 16, 0)
+                let starts = SlidingWindow.starts(size: max(n, side), patch: side, overlap: 0)
+                XCTAssertEqual(starts.count, (n + p - 1) / p, "n \(n) p \(p)")
+                XCTAssertEqual(starts.last! + side, max(n, side))
+            }
+        }
+    }
+
     func testImportanceMapIsNormalisedSymmetricAndPositive() {
         let p = Shape3(16, 12, 8)
         let map = SlidingWindow.importanceMap(patch: p, sigmaScale: 1.0 / 8)

@@ -28,8 +28,38 @@ final class PreprocessTests: XCTestCase {
                 let got = try XCTUnwrap(Percentile.linear(sorted: values, q))
                 XCTAssertEqual(got, e, accuracy: 1e-12, "n=\(values.count) q=\(q)")
             }
+            var shuffled = values.reversed().map { $0 }
+            let selected = try XCTUnwrap(Percentile.linear(selectingIn: &shuffled, qs))
+            for (got, e) in zip(selected, expected) {
+                XCTAssertEqual(got, e, accuracy: 1e-12, "selection, n=\(values.count)")
+            }
         }
         XCTAssertNil(Percentile.linear(sorted: [], 50))
+        var none: [Float] = []
+        XCTAssertNil(Percentile.linear(selectingIn: &none, [50]))
+    }
+
+    /// Selection gives what a sort gives, bit for bit, on inputs that trouble quickselects:
+    /// many ties (integer-valued MRI), sorted, reversed, organ-pipe, all equal, tiny arrays.
+    func testPercentileBySelectionEqualsSorting() throws {
+        var rng = SeededRandom(seed: 7)
+        func uniform(_ n: Int, levels: Int) -> [Float] { (0..<n).map { _ in Float(Int.random(in: 0..<levels, using: &rng)) } }
+        var inputs: [[Float]] = [[3], [2, 1], [5, 5, 5, 5], uniform(1000, levels: 3), uniform(50_000, levels: 4096),
+                                 (0..<20_000).map(Float.init), (0..<20_000).reversed().map(Float.init),
+                                 (0..<20_000).map { Float(min($0, 20_000 - $0)) }, [Float](repeating: 7, count: 30_000)]
+        inputs.append((0..<4096).map { _ in Float(rng.normal()) })
+        let qs: [Double] = [98, 2, 0, 100, 50, 2, 37.5]
+        for values in inputs {
+            let sorted = values.sorted()
+            var work = values
+            let got = try XCTUnwrap(Percentile.linear(selectingIn: &work, qs))
+            for (q, g) in zip(qs, got) {
+                XCTAssertEqual(g, Percentile.linear(sorted: sorted, q), "n=\(values.count) q=\(q)")
+            }
+            XCTAssertEqual(work.sorted(), sorted, "selection only permutes")
+        }
+        var withNaN: [Float] = [1, .nan, 3, .nan, 2] + (0..<100).map { Float($0 % 7) }
+        XCTAssertNotNil(Percentile.linear(selectingIn: &withNaN, [2, 98]), "NaNs give some value, never a crash")
     }
 
     func testPreprocessMatchesNumpy() throws {

@@ -4,8 +4,10 @@ Settings are keyword arguments over cmf_segment_default_params() (include/cmfseg
 threads, overlap, patch (an int for a cube, or (D, H, W); multiples of 16), tta,
 postprocess, min_component_fraction, grouping_dilation, connectivity, min_core_voxels,
 min_et_voxels, small_et_to_ncr, nonfinite_to_zero, precision ("f32", the default, or
-"bf16": convolutions in bfloat16, fast on CPUs with AVX-512 BF16), progress and cancel. Unset
-ones keep the library's defaults.
+"bf16": convolutions in bfloat16, fast on CPUs with AVX-512 BF16), windows ("grid", the
+default: overlapping windows of the patch size; or "fitted": per axis the fewest windows no
+larger than the patch that cover the brain, about 3x faster, each voxel predicted once),
+progress and cancel. Unset ones keep the library's defaults.
 
 progress: a callable f(fraction) called on the segmenting thread with 0 at the start, 1 at
 the end and increasing values after every network call; returning False aborts the run
@@ -34,6 +36,7 @@ from . import _images
 
 ROUTES = {0: "fused", 1: "branch_a", 2: "branch_b", 3: "single"}
 PRECISIONS = {"f32": 0, "bf16": 1}
+WINDOWS = {"grid": 0, "fitted": 1}
 MODALITIES = (("t1", 1), ("t1ce", 2), ("t2", 4), ("flair", 8))
 ABORTED = 6
 
@@ -51,7 +54,7 @@ class _Params(ctypes.Structure):
                 ("progress", _Progress), ("user_data", ctypes.c_void_p),
                 ("cancel", ctypes.POINTER(ctypes.c_int32)), ("max_voxels", ctypes.c_int64),
                 ("max_bytes", ctypes.c_int64), ("precision", ctypes.c_int32),
-                ("reserved_flags", ctypes.c_int32), ("reserved", ctypes.c_int64 * 7)]
+                ("windows", ctypes.c_int32), ("reserved", ctypes.c_int64 * 7)]
 
 
 class _Info(ctypes.Structure):
@@ -130,11 +133,14 @@ class _Call:
     def __init__(self, threads=0, overlap=None, patch=None, tta=False, postprocess=True,
                  min_component_fraction=None, grouping_dilation=None, connectivity=None,
                  min_core_voxels=None, min_et_voxels=None, small_et_to_ncr=None,
-                 nonfinite_to_zero=False, precision="f32", progress=None, cancel=None):
+                 nonfinite_to_zero=False, precision="f32", windows="grid", progress=None, cancel=None):
         p = lib.cmf_segment_default_params()
         if precision not in PRECISIONS:
             raise ValueError("precision must be one of %s, got %r" % (", ".join(PRECISIONS), precision))
         p.precision = PRECISIONS[precision]
+        if windows not in WINDOWS:
+            raise ValueError("windows must be one of %s, got %r" % (", ".join(WINDOWS), windows))
+        p.windows = WINDOWS[windows]
         p.threads = threads
         if overlap is not None:
             p.overlap = overlap

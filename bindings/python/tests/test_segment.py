@@ -57,13 +57,14 @@ def test_structs_mirror_the_header(tmp_path):
         pytest.skip("no C compiler to compare the struct layouts with")
     src = tmp_path / "layout.c"
     src.write_text('#include <stdio.h>\n#include <stddef.h>\n#include "cmfseg.h"\n'
-                   "int main(void) { printf(\"%zu %zu %zu %zu %zu %zu %zu %zu %zu %zu\\n\","
+                   "int main(void) { printf(\"%zu %zu %zu %zu %zu %zu %zu %zu %zu %zu %zu\\n\","
                    " sizeof(cmf_segment_params), sizeof(cmf_segment_info),"
                    " offsetof(cmf_segment_params, progress), offsetof(cmf_segment_params, cancel),"
                    " offsetof(cmf_segment_params, nonfinite_to_zero),"
                    " offsetof(cmf_segment_info, summary), offsetof(cmf_segment_params, max_bytes),"
                    " sizeof(cmf_eval_params), offsetof(cmf_eval_params, max_bytes),"
-                   " offsetof(cmf_segment_params, precision)); return 0; }\n")
+                   " offsetof(cmf_segment_params, precision), offsetof(cmf_segment_params, windows));"
+                   " return 0; }\n")
     exe = tmp_path / "layout"
     subprocess.run([cc, "-I", str(FIXTURES.parents[1] / "include"), str(src), "-o", str(exe)],
                    check=True)
@@ -72,7 +73,7 @@ def test_structs_mirror_the_header(tmp_path):
     got = [ctypes.sizeof(_Params), ctypes.sizeof(_Info), _Params.progress.offset,
            _Params.cancel.offset, _Params.nonfinite_to_zero.offset, _Info.summary.offset,
            _Params.max_bytes.offset, ctypes.sizeof(_EvalParams), _EvalParams.max_bytes.offset,
-           _Params.precision.offset]
+           _Params.precision.offset, _Params.windows.offset]
     assert got == want
 
 
@@ -82,11 +83,14 @@ def test_default_params_come_from_the_library():
     assert (p.overlap, list(p.patch), p.tta, p.postprocess) == (0.5, [0, 0, 0], 0, 1)
     assert (p.min_et_voxels, p.min_core_voxels, p.connectivity, p.grouping_dilation) == (500, 10, 6, 2)
     assert p.min_component_fraction == pytest.approx(1 / 3)
-    assert (p.small_et_to_ncr, p.nonfinite_to_zero, p.precision) == (0, 0, 0)
+    assert (p.small_et_to_ncr, p.nonfinite_to_zero, p.precision, p.windows) == (0, 0, 0, 0)
     assert not p.progress and not p.cancel
     assert _Call(precision="bf16").params.precision == 1
     with pytest.raises(ValueError, match="precision must be one of f32, bf16"):
         _Call(precision="fp8")
+    assert _Call(windows="fitted").params.windows == 1
+    with pytest.raises(ValueError, match="windows must be one of grid, fitted"):
+        _Call(windows="tiles")
     q = _Call(patch=(32, 48, 64), tta=True, postprocess=False, min_et_voxels=0,
               small_et_to_ncr=True, nonfinite_to_zero=True, threads=2, overlap=0.25).params
     assert (list(q.patch), q.tta, q.postprocess, q.min_et_voxels) == ([32, 48, 64], 1, 0, 0)
@@ -340,6 +344,9 @@ def test_bad_arguments(model, case, case_files, tmp_path):
     bf16, _, _ = model.segment(**case, precision="bf16", **FAST)
     with bf16:
         assert bf16.shape == (NX, NY, NZ)
+    fitted, _, _ = model.segment(**case, windows="fitted", **FAST)
+    with fitted:
+        assert fitted.shape == (NX, NY, NZ)
     closed = Volume.from_values((NX, NY, NZ), SPACING, voxels(0))
     closed.close()
     with pytest.raises(ValueError, match="closed"):
