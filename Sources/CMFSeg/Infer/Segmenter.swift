@@ -44,7 +44,7 @@ public enum Segmenter {
         var window = options.window
         var prepared = try Preprocessor.run(input, modalities: predictor.modalities, options: options.preprocess,
                                             minimumSize: window.layout == .grid ? window.patch : Shape3(1, 1, 1),
-                                            sizeMultiple: 1)
+                                            sizeMultiple: 1, threads: options.threads)
         if window.layout == .fitted {
             window.patch = window.fittedPatch(crop: prepared.box.shape, sizeMultiple: predictor.sizeMultiple)
             window.overlap = 0

@@ -102,7 +102,7 @@ public enum SlidingWindow {
                 for x0 in xs {
                     let origin = SIMD3(x0, y0, z0)
                     let window = extract(input.storage, channels: c, grid: grid, origin: origin, patch: p)
-                    var mean = [Float](repeating: 0, count: k * p.count)
+                    var mean: TensorStorage?
                     for flip in flips {
                         try control.check(done: done, of: total)
                         let x = Tensor(shape: [1, c, p.nz, p.ny, p.nx], storage: flipped(window, channels: c, patch: p, flip))
@@ -110,14 +110,23 @@ public enum SlidingWindow {
                         guard y.shape == [1, k, p.nz, p.ny, p.nx] else {
                             throw CMFError.shape("the network returned \(y.shape) for a \(x.shape) window; expected [1, \(k), \(p.nz), \(p.ny), \(p.nx)]")
                         }
-                        let back = flipped(Array(y.storage), channels: k, patch: p, flip)
-                        let scale = 1 / Float(flips.count)
-                        for i in 0..<mean.count { mean[i] += back[i] * scale }
+                        if flips.count == 1 {
+                            mean = y.storage  // no copy without mirroring
+                        } else {
+                            let back = flipped(Array(y.storage), channels: k, patch: p, flip)
+                            let scale = 1 / Float(flips.count)
+                            var m = mean.map { Array($0) } ?? [Float](repeating: 0, count: k * p.count)
+                            for i in 0..<m.count { m[i] += back[i] * scale }
+                            mean = TensorStorage(m)
+                        }
                         done += 1
                         try control.report(done: done, of: total)
                     }
-                    accumulate(mean, weight: weight, classes: k, patch: p, origin: origin,
-                               into: &sum, weightSum: &weightSum, grid: grid)
+                    guard let mean else { throw CMFError.internal("no flips predicted") }
+                    mean.withUnsafeBufferPointer { probs in
+                        accumulate(probs, weight: weight, classes: k, patch: p, origin: origin,
+                                   into: &sum, weightSum: &weightSum, grid: grid)
+                    }
                 }
             }
         }
@@ -179,21 +188,21 @@ public enum SlidingWindow {
         return out
     }
 
-    static func accumulate(_ probs: [Float], weight: [Float], classes: Int, patch p: Shape3, origin: SIMD3<Int>,
+    /// Adds a window's probabilities times the importance map into `sum`, and the map into
+    /// `weightSum`, at the window's place in the grid.
+    static func accumulate(_ pr: UnsafeBufferPointer<Float>, weight: [Float], classes: Int, patch p: Shape3, origin: SIMD3<Int>,
                            into sum: inout [Float], weightSum: inout [Float], grid: Shape3) {
-        probs.withUnsafeBufferPointer { pr in
-            weight.withUnsafeBufferPointer { w in
-                sum.withUnsafeMutableBufferPointer { s in
-                    weightSum.withUnsafeMutableBufferPointer { ws in
-                        for z in 0..<p.nz {
-                            for y in 0..<p.ny {
-                                let g = grid.index(origin.x, origin.y + y, origin.z + z)
-                                let l = p.index(0, y, z)
-                                for x in 0..<p.nx { ws[g + x] += w[l + x] }
-                                for c in 0..<classes {
-                                    let gs = c * grid.count + g, ls = c * p.count + l
-                                    for x in 0..<p.nx { s[gs + x] += pr[ls + x] * w[l + x] }
-                                }
+        weight.withUnsafeBufferPointer { w in
+            sum.withUnsafeMutableBufferPointer { s in
+                weightSum.withUnsafeMutableBufferPointer { ws in
+                    for z in 0..<p.nz {
+                        for y in 0..<p.ny {
+                            let g = grid.index(origin.x, origin.y + y, origin.z + z)
+                            let l = p.index(0, y, z)
+                            for x in 0..<p.nx { ws[g + x] += w[l + x] }
+                            for c in 0..<classes {
+                                let gs = c * grid.count + g, ls = c * p.count + l
+                                for x in 0..<p.nx { s[gs + x] += pr[ls + x] * w[l + x] }
                             }
                         }
                     }

@@ -1,3 +1,7 @@
+import Dispatch
+import FoundationEssentials
+import Synchronization
+
 /// The pre-processing of the method, shared by inference and training.
 ///
 /// Steps, in order (defaults = the authors' `utils/dataset.py`):
@@ -17,10 +21,13 @@ public enum Preprocessor {
     ///   - modalities: channel order of the result; each must be in `input`.
     ///   - minimumSize: smallest padded size per axis (the patch size for inference).
     ///   - sizeMultiple: padded sizes are rounded up to a multiple of this (≥ 1).
+    ///   - threads: modalities normalised at once (≤ 0: one per CPU); 1 for callers that
+    ///     already run cases in parallel.
     /// - Throws: `CMFError.invalidArgument` (missing modality, non-finite values, empty
     ///   brain mask, constant modality), `CMFError.shape` (grids differ).
     public static func run(_ input: CaseInput, modalities: [Modality], options: PreprocessOptions = PreprocessOptions(),
-                           minimumSize: Shape3 = Shape3(1, 1, 1), sizeMultiple: Int = 1) throws -> PreprocessedCase {
+                           minimumSize: Shape3 = Shape3(1, 1, 1), sizeMultiple: Int = 1,
+                           threads: Int = 1) throws -> PreprocessedCase {
         try options.validate()
         guard sizeMultiple >= 1, minimumSize.nx >= 1, minimumSize.ny >= 1, minimumSize.nz >= 1 else {
             throw CMFError.invalidArgument("padding sizes must be positive (minimum \(minimumSize), multiple \(sizeMultiple))")
@@ -49,19 +56,37 @@ public enum Preprocessor {
         }
         let pad = Shape3(padded(crop.nx, minimumSize.nx), padded(crop.ny, minimumSize.ny), padded(crop.nz, minimumSize.nz))
         var storage = [Float](repeating: 0, count: modalities.count * pad.count)
-        for (c, (m, v)) in zip(modalities, channels).enumerated() {
-            let cropped = box.extract(from: v.voxels, grid: grid)
-            let normalised = try zScore(cropped, options: options, name: input.name(m))
-            storage.withUnsafeMutableBufferPointer { out in
-                let base = c * pad.count
-                for z in 0..<crop.nz {
-                    for y in 0..<crop.ny {
-                        let src = crop.index(0, y, z), dst = base + pad.index(0, y, z)
-                        for x in 0..<crop.nx { out[dst + x] = normalised[src + x] }
+        let names = modalities.map { input.name($0) }, volumes = channels
+        let workers = min(threads > 0 ? threads : ProcessInfo.processInfo.activeProcessorCount, channels.count)
+        let failure = Mutex<(Int, any Error)?>(nil)
+        storage.withUnsafeMutableBufferPointer { out in
+            // Each modality writes its own channel: disjoint ranges of one buffer.
+            nonisolated(unsafe) let out = out
+            let normalise: @Sendable (Int) -> Void = { c in
+                do {
+                    let normalised = try zScore(box.extract(from: volumes[c].voxels, grid: grid), options: options, name: names[c])
+                    let base = c * pad.count
+                    for z in 0..<crop.nz {
+                        for y in 0..<crop.ny {
+                            let src = crop.index(0, y, z), dst = base + pad.index(0, y, z)
+                            for x in 0..<crop.nx { out[dst + x] = normalised[src + x] }
+                        }
                     }
+                } catch {
+                    failure.withLock { if $0 == nil || $0!.0 > c { $0 = (c, error) } }
+                }
+            }
+            if workers <= 1 {
+                for c in channels.indices { normalise(c) }
+            } else {
+                let next = Atomic<Int>(0)
+                DispatchQueue.concurrentPerform(iterations: workers) { _ in
+                    while case let c = next.add(1, ordering: .relaxed).oldValue, c < volumes.count { normalise(c) }
                 }
             }
         }
+        // The first failing modality's error, whatever the threads' order.
+        if let (_, error) = failure.withLock({ $0 }) { throw error }
         return PreprocessedCase(
             modalities: modalities,
             input: Tensor(shape: [1, modalities.count, pad.nz, pad.ny, pad.nx], storage: storage),

@@ -147,6 +147,31 @@ final class PreprocessTests: XCTestCase {
         XCTAssertThrowsError(try Preprocessor.run(CaseInput(volumes: [:]), modalities: [.t1]))
     }
 
+    /// Modalities normalised at once give the serial result bit for bit, and the error of the
+    /// first failing modality in channel order.
+    func testThreadsChangeNothing() throws {
+        let (input, _) = try loadCase()
+        let serial = try Preprocessor.run(input, modalities: Modality.allCases, minimumSize: Shape3(16, 16, 16))
+        for threads in [0, 2, 4] {
+            let parallel = try Preprocessor.run(input, modalities: Modality.allCases, minimumSize: Shape3(16, 16, 16), threads: threads)
+            XCTAssertEqual(Array(parallel.input.storage), Array(serial.input.storage), "threads \(threads)")
+        }
+        var bad = input
+        for m in [Modality.t2, .flair] {
+            var v = try XCTUnwrap(bad.volumes[m])
+            v.voxels = v.voxels.map { $0 == 0 ? 0 : 5 }
+            bad.volumes[m] = v
+            bad.sources[m] = "case_\(m.rawValue).nii.gz"
+        }
+        var options = PreprocessOptions()
+        options.normalization = .nonZeroStd  // constant over its non-zero voxels: std 0
+        for threads in [1, 4] {
+            XCTAssertThrowsError(try Preprocessor.run(bad, modalities: Modality.allCases, options: options, threads: threads)) { error in
+                XCTAssertTrue("\(error)".contains("t2 (case_t2.nii.gz) has a constant intensity"), "\(error)")
+            }
+        }
+    }
+
     func testMissingModalityIsNamed() throws {
         let (good, _) = try loadCase()
         var input = good
