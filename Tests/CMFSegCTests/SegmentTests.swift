@@ -232,43 +232,37 @@ final class SegmentTests: XCTestCase {
         XCTAssertNil(labels)
     }
 
-    func testPrecisionParam() throws {
-        XCTAssertEqual(cmf_segment_default_params().precision, Int32(CMF_PRECISION_F32.rawValue))
+    /// The enum fields (precision, windows) and the reserved tail: known values run, others
+    /// are INVALID_ARGUMENT naming the field.
+    func testEnumParamsAndReservedSpace() throws {
+        let defaults = cmf_segment_default_params()
+        XCTAssertEqual(defaults.precision, Int32(CMF_PRECISION_F32.rawValue))
+        XCTAssertEqual(defaults.windows, Int32(CMF_WINDOWS_GRID.rawValue))
         let m = try Self.model()
         let images = (0..<4).map { Self.volume($0) }
         defer { images.forEach { cmf_volume_free($0) } }
-        var labels: OpaquePointer?
-        var p = params()
-        p.precision = 2
-        XCTAssertEqual(cmf_segment(m, images[0], images[1], images[2], images[3], &p, &labels, nil, nil), CMF_ERR_INVALID_ARGUMENT)
-        XCTAssertTrue(String(cString: cmf_last_error_message()).contains("params->precision 2 is not a cmf_precision"))
-        p = params()
-        p.reserved.0 = 1
-        XCTAssertEqual(cmf_segment(m, images[0], images[1], images[2], images[3], &p, &labels, nil, nil), CMF_ERR_INVALID_ARGUMENT)
-        XCTAssertNil(labels)
-        p = params()
-        p.precision = Int32(CMF_PRECISION_BF16.rawValue)
-        XCTAssertEqual(cmf_segment(m, images[0], images[1], images[2], images[3], &p, &labels, nil, nil), CMF_OK)
-        XCTAssertNotNil(labels)
-        cmf_volume_free(labels)
-    }
-
-    func testWindowsParam() throws {
-        XCTAssertEqual(cmf_segment_default_params().windows, Int32(CMF_WINDOWS_GRID.rawValue))
-        let m = try Self.model()
-        let images = (0..<4).map { Self.volume($0) }
-        defer { images.forEach { cmf_volume_free($0) } }
-        var labels: OpaquePointer?
-        var p = params()
-        p.windows = 2
-        XCTAssertEqual(cmf_segment(m, images[0], images[1], images[2], images[3], &p, &labels, nil, nil), CMF_ERR_INVALID_ARGUMENT)
-        XCTAssertTrue(String(cString: cmf_last_error_message()).contains("params->windows 2 is not a cmf_windows"))
-        XCTAssertNil(labels)
-        p = params()
-        p.windows = Int32(CMF_WINDOWS_FITTED.rawValue)
-        XCTAssertEqual(cmf_segment(m, images[0], images[1], images[2], images[3], &p, &labels, nil, nil), CMF_OK)
-        XCTAssertNotNil(labels)
-        cmf_volume_free(labels)
+        let cases: [(change: (inout cmf_segment_params) -> Void, error: String?)] = [
+            ({ $0.precision = 2 }, "params->precision 2 is not a cmf_precision"),
+            ({ $0.windows = 2 }, "params->windows 2 is not a cmf_windows"),
+            ({ $0.reserved.0 = 1 }, "params->reserved[0] is 1"),
+            ({ $0.precision = Int32(CMF_PRECISION_BF16.rawValue) }, nil),
+            ({ $0.windows = Int32(CMF_WINDOWS_FITTED.rawValue) }, nil),
+        ]
+        for (change, error) in cases {
+            var p = params()
+            change(&p)
+            var labels: OpaquePointer?
+            let status = cmf_segment(m, images[0], images[1], images[2], images[3], &p, &labels, nil, nil)
+            if let error {
+                XCTAssertEqual(status, CMF_ERR_INVALID_ARGUMENT)
+                XCTAssertTrue(String(cString: cmf_last_error_message()).contains(error), String(cString: cmf_last_error_message()))
+                XCTAssertNil(labels)
+            } else {
+                XCTAssertEqual(status, CMF_OK, String(cString: cmf_last_error_message()))
+                XCTAssertNotNil(labels)
+                cmf_volume_free(labels)
+            }
+        }
     }
 
     func testProgressAbortAndCancelFlag() throws {
