@@ -576,3 +576,85 @@ int cmfk_sum_squares_f32(const float *x, int64_t count, double *out, int threads
     free(part);
     return 0;
 }
+
+int cmfk_masked_head_backward_f32(const float *xx, int64_t f, const float *s0, const float *s1, int64_t c,
+                                  int64_t plane, const float *weight, const float *grad_logits, float *grad_xx,
+                                  float *grad_mask, float *grad_weight, float *grad_bias, int threads) {
+    if (f <= 0 || c <= 0 || plane <= 0 || c > 64 || f > 4096) return -2;
+    enum { CHUNK = 256 };
+    int nt = NT(threads);
+    int64_t nw = c * c * f, per_thread = c * CHUNK + 2 * CHUNK;
+    /* per thread: the masks of a chunk, h and M*xx rows; and double sums of the parameter gradients */
+    float *scratch = malloc(sizeof(float) * (size_t)(nt * per_thread));
+    double *sums = calloc((size_t)(nt * (nw + c)), sizeof(double));
+    if (!scratch || !sums) { free(scratch); free(sums); return -1; }
+    #pragma omp parallel num_threads(nt) if(plane > 16384)
+    {
+        int tid = omp_get_thread_num();
+        float *mrow = scratch + tid * per_thread, *hrow = mrow + c * CHUNK, *prow = hrow + CHUNK;
+        double *wsum = sums + tid * (nw + c), *bsum = wsum + nw;
+        #pragma omp for schedule(static)
+        for (int64_t i0 = 0; i0 < plane; i0 += CHUNK) {
+            int64_t len = plane - i0 < CHUNK ? plane - i0 : CHUNK;
+            for (int64_t m = 0; m < c; m++) {
+                const float *a = s0 + m * plane + i0, *b = s1 + m * plane + i0;
+                for (int64_t i = 0; i < len; i++) mrow[m * CHUNK + i] = a[i] + b[i];
+                float *gm = grad_mask + m * plane + i0;
+                for (int64_t i = 0; i < len; i++) gm[i] = 0;
+            }
+            for (int64_t j = 0; j < f; j++) {
+                float *gx = grad_xx + j * plane + i0;
+                for (int64_t i = 0; i < len; i++) gx[i] = 0;
+            }
+            for (int64_t m = 0; m < c; m++) {
+                const float *mm = mrow + m * CHUNK;
+                float *gm = grad_mask + m * plane + i0;
+                for (int64_t j = 0; j < f; j++) {
+                    const float *xj = xx + j * plane + i0;
+                    float *gx = grad_xx + j * plane + i0;
+                    for (int64_t i = 0; i < len; i++) hrow[i] = 0;
+                    for (int64_t k = 0; k < c; k++) {
+                        const float *gk = grad_logits + k * plane + i0;
+                        float wk = weight[k * c * f + m * f + j];
+                        for (int64_t i = 0; i < len; i++) hrow[i] += wk * gk[i];
+                    }
+                    for (int64_t i = 0; i < len; i++) {
+                        gx[i] += mm[i] * hrow[i];
+                        gm[i] += xj[i] * hrow[i];
+                    }
+                    if (!grad_weight) continue;
+                    for (int64_t i = 0; i < len; i++) prow[i] = mm[i] * xj[i];
+                    for (int64_t k = 0; k < c; k++) {
+                        const float *gk = grad_logits + k * plane + i0;
+                        float dot = 0;
+                        #pragma omp simd reduction(+:dot)
+                        for (int64_t i = 0; i < len; i++) dot += gk[i] * prow[i];
+                        wsum[k * c * f + m * f + j] += dot;
+                    }
+                }
+            }
+            if (grad_bias)
+                for (int64_t k = 0; k < c; k++) {
+                    const float *gk = grad_logits + k * plane + i0;
+                    float dot = 0;
+                    #pragma omp simd reduction(+:dot)
+                    for (int64_t i = 0; i < len; i++) dot += gk[i];
+                    bsum[k] += dot;
+                }
+        }
+    }
+    /* the threads' sums in thread order: the same result for the same thread count */
+    for (int64_t r = 0; grad_weight && r < nw; r++) {
+        double t = 0;
+        for (int p = 0; p < nt; p++) t += sums[p * (nw + c) + r];
+        grad_weight[r] = (float)t;
+    }
+    for (int64_t k = 0; grad_bias && k < c; k++) {
+        double t = 0;
+        for (int p = 0; p < nt; p++) t += sums[p * (nw + c) + nw + k];
+        grad_bias[k] = (float)t;
+    }
+    free(scratch);
+    free(sums);
+    return 0;
+}

@@ -166,6 +166,17 @@ int cmfk_softmax_channels_backward_f32(const float *s, const float *grad_s, int6
 int cmfk_mul_channels_backward_f32(const float *x, int64_t c, int64_t plane, const float *m,
                                    const float *grad_out, float *grad_x, float *grad_m, int threads);
 
+/* Backward of cmfk_masked_head_f32 (one sample), from g = grad_logits [c, plane], with
+ * M = s0 + s1 and h[m, j] = sum_k weight[k, m*f + j] * g[k]:
+ *   grad_xx [f, plane] = sum_m M[m] * h[m, j];
+ *   grad_mask [c, plane] = sum_j xx[j] * h[m, j]  (the gradient of M, so of s0 and of s1);
+ *   grad_weight [c, c*f] = sum over voxels of g[k] * M[m] * xx[j], grad_bias [c] = sum of g[k]
+ *   (summed in double; each skipped when NULL).
+ * Every output is written, none accumulated. c <= 64. */
+int cmfk_masked_head_backward_f32(const float *xx, int64_t f, const float *s0, const float *s1, int64_t c,
+                                  int64_t plane, const float *weight, const float *grad_logits, float *grad_xx,
+                                  float *grad_mask, float *grad_weight, float *grad_bias, int threads);
+
 /* ---- Losses (value in double; gradient w.r.t. the first argument, every value written) ---- */
 
 /* The authors' soft Dice (V-Net, squared denominator) over the foreground classes k = 1..c-1,

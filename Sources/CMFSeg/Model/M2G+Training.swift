@@ -1,3 +1,5 @@
+import CCMFKernels
+
 /// CMFF's training forward and backward. The fusion's mask products are differentiated
 /// through the masks too (the authors do not detach `M = s₀ + s₁`), so the fused loss also
 /// trains both branches through their softmax outputs.
@@ -36,12 +38,57 @@ extension M2G {
         return (Output(s0: s0, s1: s1, fused: fused), tape)
     }
 
-    /// The input of `conv_last`: `cat_c(xx · M[c])` with `M = s₀ + s₁`, or `xx` alone
-    /// without mask guidance.
-    func head(_ xx: Tensor, _ s0: Tensor, _ s1: Tensor, threads: Int) throws -> Tensor {
-        guard maskGuided else { return xx }
-        let m = try s0.adding(s1)
-        return try Tensor.concatChannels((0..<m.shape[1]).map { try xx.multipliedByChannel($0, of: m, threads: threads) })
+    /// Backward of the mask-guided ``headLogits(_:_:_:_:)`` by one kernel (the 4F-channel head
+    /// and its gradient are never built): ∂L/∂xx and ∂L/∂M (= ∂L/∂s₀ = ∂L/∂s₁ through
+    /// `M = s₀ + s₁`); adds `conv_last`'s weight and bias gradients to `grads`.
+    func headLogitsBackward(_ xx: Tensor, _ s0: Tensor, _ s1: Tensor, gradLogits: Tensor, grads: inout Gradients,
+                            _ ctx: ForwardContext) throws -> (features: Tensor, mask: Tensor) {
+        let (n, f, d, h, w) = try xx.dims5("head features")
+        let c = classCount, plane = d * h * w
+        guard s0.shape == [n, c, d, h, w], s1.shape == s0.shape, gradLogits.shape == s0.shape,
+              convLast.inChannels == c * f else {
+            throw CMFError.shape("mask-guided head backward: features \(xx.shape), masks \(s0.shape) and \(s1.shape), gradient \(gradLogits.shape), conv_last \(convLast.weight.shape) do not fit")
+        }
+        var gx = Tensor(uninitializedShape: xx.shape), gm = Tensor(uninitializedShape: s0.shape)
+        let records = grads.recordsWeights, withBias = convLast.bias != nil
+        var gw = [Float](repeating: 0, count: c * c * f), gb = [Float](repeating: 0, count: c)
+        var sampleW = gw, sampleB = gb
+        var rc: Int32 = 0
+        for s in 0..<n where rc == 0 {
+            let features = s * f * plane, classes = s * c * plane
+            rc = xx.storage.withUnsafeBufferPointer { x in
+                s0.storage.withUnsafeBufferPointer { a in
+                    s1.storage.withUnsafeBufferPointer { b in
+                        convLast.weight.storage.withUnsafeBufferPointer { wt in
+                            gradLogits.storage.withUnsafeBufferPointer { g in
+                                gx.storage.withUnsafeMutableBufferPointer { ox in
+                                    gm.storage.withUnsafeMutableBufferPointer { om in
+                                        sampleW.withUnsafeMutableBufferPointer { sw in
+                                            sampleB.withUnsafeMutableBufferPointer { sb in
+                                                cmfk_masked_head_backward_f32(
+                                                    x.baseAddress! + features, Int64(f), a.baseAddress! + classes,
+                                                    b.baseAddress! + classes, Int64(c), Int64(plane), wt.baseAddress,
+                                                    g.baseAddress! + classes, ox.baseAddress! + features,
+                                                    om.baseAddress! + classes, records ? sw.baseAddress : nil,
+                                                    records && withBias ? sb.baseAddress : nil, Int32(clamping: ctx.threads))
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for i in gw.indices { gw[i] += sampleW[i] }
+            for i in gb.indices { gb[i] += sampleB[i] }
+        }
+        try kernelCheck(rc, "mask-guided head backward")
+        if records {
+            try grads.accumulate("conv_last.weight", Tensor(shape: convLast.weight.shape, storage: gw))
+            if withBias { try grads.accumulate("conv_last.bias", Tensor(shape: [c], storage: gb)) }
+        }
+        return (gx, gm)
     }
 
     /// Backward of `forwardTraining` from the gradients of the three softmax outputs; adds
@@ -54,27 +101,16 @@ extension M2G {
         let t = ctx.threads
         let f = convNLF.conv.outChannels
         let gFusedLogits = try tape.fused.softmaxChannelsBackward(gradOutput: gradFused, threads: t)
-        let head = try head(tape.xx.output, tape.s0, tape.s1, threads: t)
-        let gHead = try convLast.backward(input: head, gradOutput: gFusedLogits, name: "conv_last", grads: &grads,
-                                          needInputGradient: true, ctx)!
         var gS0 = gradS0, gS1 = gradS1
-        var gXX: Tensor
+        let gXX: Tensor
         if maskGuided {
-            let m = try tape.s0.adding(tape.s1)
-            var gx: Tensor?
-            var gm: [Tensor] = []
-            for c in 0..<m.shape[1] {
-                let part = try gHead.channels((c * f)..<((c + 1) * f))
-                let g = try tape.xx.output.multipliedByChannelBackward(c, of: m, gradOutput: part, threads: t)
-                if gx == nil { gx = g.x } else { try gx!.add(g.x) }
-                gm.append(g.maskChannel)
-            }
-            gXX = gx!
-            let gM = try Tensor.concatChannels(gm)
-            try gS0.add(gM)
-            try gS1.add(gM)
+            let g = try headLogitsBackward(tape.xx.output, tape.s0, tape.s1, gradLogits: gFusedLogits, grads: &grads, ctx)
+            gXX = g.features
+            try gS0.add(g.mask)
+            try gS1.add(g.mask)
         } else {
-            gXX = gHead
+            gXX = try convLast.backward(input: tape.xx.output, gradOutput: gFusedLogits, name: "conv_last", grads: &grads,
+                                        needInputGradient: true, ctx)!
         }
         let xx2Up = try tape.xx2.output.upsample2(threads: t)
         let gCat = try convNLF.backward(input: Tensor.concatChannels([tape.xx1.output, xx2Up], threads: t), saved: tape.xx,
