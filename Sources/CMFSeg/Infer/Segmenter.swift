@@ -3,8 +3,9 @@ import FoundationEssentials
 /// The whole segmentation of one case, from input volumes to the label map.
 ///
 /// validate → pre-process (``Preprocessor``) → sliding-window probabilities
-/// (``SlidingWindow``; a fitted layout first sizes the windows to the brain box) → argmax (ties go to the lower class) → paste back into the input grid
-/// (background outside the crop box) → post-process (``PostProcessor``) → class values.
+/// (``SlidingWindow``; the fitted layout first sizes the windows to the brain box) → argmax
+/// (ties go to the lower class) → paste back into the input grid (background outside the
+/// crop box) → post-process (``PostProcessor``) → class values.
 public enum Segmenter {
     /// - Parameters:
     ///   - input: the case; every modality the predictor reads must be present.

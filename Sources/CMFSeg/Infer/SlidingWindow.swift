@@ -102,7 +102,10 @@ public enum SlidingWindow {
                 for x0 in xs {
                     let origin = SIMD3(x0, y0, z0)
                     let window = extract(input.storage, channels: c, grid: grid, origin: origin, patch: p)
-                    var mean: TensorStorage?
+                    // Without mirroring the network's output is used as it is; with it, the
+                    // flips' outputs (flipped back) are averaged.
+                    var single: TensorStorage?
+                    var flipMean = [Float](repeating: 0, count: flips.count > 1 ? k * p.count : 0)
                     for flip in flips {
                         try control.check(done: done, of: total)
                         let x = Tensor(shape: [1, c, p.nz, p.ny, p.nx], storage: flipped(window, channels: c, patch: p, flip))
@@ -111,18 +114,16 @@ public enum SlidingWindow {
                             throw CMFError.shape("the network returned \(y.shape) for a \(x.shape) window; expected [1, \(k), \(p.nz), \(p.ny), \(p.nx)]")
                         }
                         if flips.count == 1 {
-                            mean = y.storage  // no copy without mirroring
+                            single = y.storage
                         } else {
                             let back = flipped(Array(y.storage), channels: k, patch: p, flip)
                             let scale = 1 / Float(flips.count)
-                            var m = mean.map { Array($0) } ?? [Float](repeating: 0, count: k * p.count)
-                            for i in 0..<m.count { m[i] += back[i] * scale }
-                            mean = TensorStorage(m)
+                            for i in 0..<flipMean.count { flipMean[i] += back[i] * scale }
                         }
                         done += 1
                         try control.report(done: done, of: total)
                     }
-                    guard let mean else { throw CMFError.internal("no flips predicted") }
+                    let mean = single ?? TensorStorage(flipMean)
                     mean.withUnsafeBufferPointer { probs in
                         accumulate(probs, weight: weight, classes: k, patch: p, origin: origin,
                                    into: &sum, weightSum: &weightSum, grid: grid)
