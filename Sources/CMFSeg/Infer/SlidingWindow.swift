@@ -1,3 +1,4 @@
+import CCMFKernels
 import Glibc
 
 /// Sliding-window inference with Gaussian importance weighting (nnU-Net's scheme).
@@ -101,14 +102,14 @@ public enum SlidingWindow {
             for y0 in ys {
                 for x0 in xs {
                     let origin = SIMD3(x0, y0, z0)
-                    let window = extract(input.storage, channels: c, grid: grid, origin: origin, patch: p)
                     // Without mirroring the network's output is used as it is; with it, the
                     // flips' outputs (flipped back) are averaged.
                     var single: TensorStorage?
                     var flipMean = [Float](repeating: 0, count: flips.count > 1 ? k * p.count : 0)
                     for flip in flips {
                         try control.check(done: done, of: total)
-                        let x = Tensor(shape: [1, c, p.nz, p.ny, p.nx], storage: flipped(window, channels: c, patch: p, flip))
+                        let x = Tensor(shape: [1, c, p.nz, p.ny, p.nx],
+                                       storage: try crop(input.storage, channels: c, grid: grid, origin: origin, patch: p, flip: flip))
                         let y = try predictor.probabilities(for: x)
                         guard y.shape == [1, k, p.nz, p.ny, p.nx] else {
                             throw CMFError.shape("the network returned \(y.shape) for a \(x.shape) window; expected [1, \(k), \(p.nz), \(p.ny), \(p.nx)]")
@@ -116,7 +117,7 @@ public enum SlidingWindow {
                         if flips.count == 1 {
                             single = y.storage
                         } else {
-                            let back = flipped(Array(y.storage), channels: k, patch: p, flip)
+                            let back = try crop(y.storage, channels: k, grid: p, origin: SIMD3(0, 0, 0), patch: p, flip: flip)
                             let scale = 1 / Float(flips.count)
                             for i in 0..<flipMean.count { flipMean[i] += back[i] * scale }
                         }
@@ -143,49 +144,20 @@ public enum SlidingWindow {
                           windows: windows, networkCalls: total)
     }
 
-    /// The `[channels, patch]` block at `origin` of a `[channels, grid]` array.
-    static func extract(_ data: TensorStorage, channels: Int, grid: Shape3, origin: SIMD3<Int>, patch p: Shape3) -> [Float] {
+    /// The `[channels, patch]` block at `origin` of a `[channels, grid]` array, mirrored
+    /// inside the block along the axes `flip` sets (so flipping a window's output with the
+    /// same `flip` puts it back in place).
+    static func crop(_ data: TensorStorage, channels: Int, grid: Shape3, origin: SIMD3<Int>, patch p: Shape3,
+                     flip: Flip) throws -> [Float] {
         var out = [Float](repeating: 0, count: channels * p.count)
-        data.withUnsafeBufferPointer { src in
+        let rc = data.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
-                for c in 0..<channels {
-                    for z in 0..<p.nz {
-                        for y in 0..<p.ny {
-                            let s = c * grid.count + grid.index(origin.x, origin.y + y, origin.z + z)
-                            let d = c * p.count + p.index(0, y, z)
-                            for x in 0..<p.nx { dst[d + x] = src[s + x] }
-                        }
-                    }
-                }
+                cmfk_patch_crop_f32(src.baseAddress, Int64(channels), Int64(grid.nx), Int64(grid.ny), Int64(grid.nz),
+                                    Int64(origin.x), Int64(origin.y), Int64(origin.z), Int64(p.nx), Int64(p.ny), Int64(p.nz),
+                                    flip.x ? 1 : 0, flip.y ? 1 : 0, flip.z ? 1 : 0, dst.baseAddress)
             }
         }
-        return out
-    }
-
-    /// A `[channels, patch]` array mirrored along the axes set in `flip` (x, y, z); flipping
-    /// twice is the identity.
-    static func flipped(_ data: [Float], channels: Int, patch p: Shape3, _ flip: Flip) -> [Float] {
-        if !flip.x && !flip.y && !flip.z { return data }
-        var out = [Float](repeating: 0, count: data.count)
-        data.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                for c in 0..<channels {
-                    for z in 0..<p.nz {
-                        let zs = flip.z ? p.nz - 1 - z : z
-                        for y in 0..<p.ny {
-                            let ys = flip.y ? p.ny - 1 - y : y
-                            let s = c * p.count + p.index(0, ys, zs)
-                            let d = c * p.count + p.index(0, y, z)
-                            if flip.x {
-                                for x in 0..<p.nx { dst[d + x] = src[s + p.nx - 1 - x] }
-                            } else {
-                                for x in 0..<p.nx { dst[d + x] = src[s + x] }
-                            }
-                        }
-                    }
-                }
-            }
-        }
+        guard rc == 0 else { throw CMFError.internal("window \(p) at \(origin) is not inside \(grid)") }
         return out
     }
 
