@@ -42,16 +42,19 @@ public enum Segmenter {
         var timings = SegmentationTimings()
         var clock = Date()
         func lap() -> Double { let now = Date(); defer { clock = now }; return now.timeIntervalSince(clock) }
+        // The fitted layout sizes its windows from the brain box, then slides them as a grid
+        // without overlap; the case is padded to at least one window.
         var window = options.window
-        var prepared = try Preprocessor.run(input, modalities: predictor.modalities, options: options.preprocess,
-                                            minimumSize: window.layout == .grid ? window.patch : Shape3(1, 1, 1),
-                                            sizeMultiple: 1, threads: options.threads)
-        if window.layout == .fitted {
-            window.patch = window.fittedPatch(crop: prepared.box.shape, sizeMultiple: predictor.sizeMultiple)
-            window.overlap = 0
-            window.layout = .grid
-            prepared = prepared.padded(toAtLeast: window.patch)
-        }
+        let multiple = predictor.sizeMultiple
+        let prepared = try Preprocessor.run(input, modalities: predictor.modalities, options: options.preprocess,
+                                            minimumSizeForCrop: { crop in
+                                                if window.layout == .fitted {
+                                                    window.patch = window.fittedPatch(crop: crop, sizeMultiple: multiple)
+                                                    window.overlap = 0
+                                                    window.layout = .grid
+                                                }
+                                                return window.patch
+                                            }, sizeMultiple: 1, threads: options.threads)
         var windowControl = control
         if let progress = control.progress {
             windowControl.progress = { progress(0.95 * $0) }

@@ -28,9 +28,19 @@ public enum Preprocessor {
     public static func run(_ input: CaseInput, modalities: [Modality], options: PreprocessOptions = PreprocessOptions(),
                            minimumSize: Shape3 = Shape3(1, 1, 1), sizeMultiple: Int = 1,
                            threads: Int = 1) throws -> PreprocessedCase {
+        try run(input, modalities: modalities, options: options, minimumSizeForCrop: { _ in minimumSize },
+                sizeMultiple: sizeMultiple, threads: threads)
+    }
+
+    /// As ``run(_:modalities:options:minimumSize:sizeMultiple:threads:)``, with the smallest
+    /// padded size chosen from the brain box's size (the fitted window layout sizes its
+    /// windows from it), so the case is padded once, to its final size.
+    public static func run(_ input: CaseInput, modalities: [Modality], options: PreprocessOptions = PreprocessOptions(),
+                           minimumSizeForCrop: (Shape3) -> Shape3, sizeMultiple: Int = 1,
+                           threads: Int = 1) throws -> PreprocessedCase {
         try options.validate()
-        guard sizeMultiple >= 1, minimumSize.nx >= 1, minimumSize.ny >= 1, minimumSize.nz >= 1 else {
-            throw CMFError.invalidArgument("padding sizes must be positive (minimum \(minimumSize), multiple \(sizeMultiple))")
+        guard sizeMultiple >= 1 else {
+            throw CMFError.invalidArgument("padding sizes must be positive (multiple \(sizeMultiple))")
         }
         var input = input
         try input.validate(nonFinite: options.nonFinite)
@@ -50,6 +60,10 @@ public enum Preprocessor {
             throw CMFError.invalidArgument("no voxel is \(rule) (\(input.available.map { input.name($0) }.joined(separator: ", "))); the images are empty or do not overlap")
         }
         let crop = box.shape
+        let minimumSize = minimumSizeForCrop(crop)
+        guard minimumSize.nx >= 1, minimumSize.ny >= 1, minimumSize.nz >= 1 else {
+            throw CMFError.invalidArgument("padding sizes must be positive (minimum \(minimumSize), multiple \(sizeMultiple))")
+        }
         func padded(_ n: Int, _ minimum: Int) -> Int {
             let m = max(n, minimum)
             return (m + sizeMultiple - 1) / sizeMultiple * sizeMultiple
